@@ -1,0 +1,43 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { PoeError } from '../../src/ml/errors';
+import { DEFAULT_DATA_DIR } from './paths';
+
+const RECORD_BYTES = 3074;
+
+export interface CifarSplit {
+  /** NHWC uint8 RGB images, 32 x 32. */
+  images: Uint8Array;
+  fine: Uint8Array;
+  coarse: Uint8Array;
+  count: number;
+}
+
+export function dataDir(override?: string): string {
+  const dir = path.resolve(override || process.env.POE_DATA_DIR || DEFAULT_DATA_DIR);
+  if (!existsSync(dir))
+    throw new PoeError('DATA_MISSING', `CIFAR-100 not found at ${dir}. Pass --data DIR or set POE_DATA_DIR to the folder holding test.bin.gz.`);
+  return dir;
+}
+
+/** Reads the CIFAR-100 test split (test.bin or test.bin.gz) as NHWC images. */
+export function readTestSplit(dir: string): CifarSplit {
+  const name = readdirSync(dir).find((f) => f === 'test.bin.gz' || f === 'test.bin');
+  if (!name) throw new PoeError('DATA_MISSING', `No test.bin or test.bin.gz in ${dir}.`);
+  const raw = readFileSync(path.join(dir, name));
+  const buf = name.endsWith('.gz') ? gunzipSync(raw) : raw;
+  if (buf.length % RECORD_BYTES) throw new PoeError('DATA_MISSING', `${name} is not a CIFAR-100 binary file (size ${buf.length}).`);
+  const count = buf.length / RECORD_BYTES;
+  const images = new Uint8Array(count * 3072);
+  const fine = new Uint8Array(count);
+  const coarse = new Uint8Array(count);
+  for (let r = 0; r < count; r++) {
+    const o = r * RECORD_BYTES;
+    coarse[r] = buf[o];
+    fine[r] = buf[o + 1];
+    for (let p = 0; p < 1024; p++)
+      for (let c = 0; c < 3; c++) images[r * 3072 + p * 3 + c] = buf[o + 2 + c * 1024 + p];
+  }
+  return { images, fine, coarse, count };
+}

@@ -1,0 +1,92 @@
+"""One command from the dataset to a pool: oracle -> library -> 20 CKD experts -> export.
+
+  /usr/bin/python3 experts/build_pool.py --quick            # ~8 minutes on 2 cores, rough pool
+  /usr/bin/python3 experts/build_pool.py                    # the full CPU build (hours)
+  /usr/bin/python3 experts/build_pool.py --device=cuda --oracle_widen=10 --oracle_depth=28
+
+A finished stage (its .pt output exists) is skipped; an interrupted one resumes from its last
+epoch checkpoint. Each stage's wall time and metrics go into the pool manifest.
+Output: the pool folder --pool (default public/pools/quick or public/pools/cifar100).
+"""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from poe import config, data
+
+HERE = Path(__file__).resolve().parent
+DEFAULTS = {
+    'out': '',              # checkpoint folder (default experts/checkpoints/quick or /full)
+    'pool': '',             # pool folder to write (default public/pools/quick or public/pools/cifar100)
+    'name': '',             # pool name (default cifar100-quick or cifar100)
+    'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
+    'device': 'cpu',
+    'oracle_depth': 0,      # 0 = the stage's default
+    'oracle_widen': 0,
+    'oracle_epochs': 0,
+    'library_epochs': 0,
+    'expert_epochs': 0,
+    'jobs': 1,              # parallel processes for the expert stage
+}
+
+
+def run_stage(script, args, done_file, log):
+    if done_file.exists():
+        print(f'== {script}: done already ({done_file.name} exists), skipping', flush=True)
+        return 0.0
+    print(f'== {script} {" ".join(args)}', flush=True)
+    t0 = time.time()
+    code = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE)
+    if code:
+        raise SystemExit(f'error: {script} failed with exit status {code}; rerun the same command to resume')
+    return time.time() - t0
+
+
+def main(argv):
+    quick = '--quick' in argv
+    argv = [a for a in argv if a != '--quick']
+    cfg = config.parse(DEFAULTS, argv, __doc__)
+    kind = 'quick' if quick else 'full'
+    out = cfg['out'] or f'experts/checkpoints/{kind}'
+    pool = Path(cfg['pool'] or data.REPO_ROOT / 'public' / 'pools' / ('quick' if quick else 'cifar100'))
+    name = cfg['name'] or ('cifar100-quick' if quick else 'cifar100')
+    try:
+        data.data_dir(cfg['data'] or None)
+    except data.DataMissing as e:
+        raise SystemExit(f'error: {e}')
+    common = [f'--out={out}', f'--device={cfg["device"]}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else []) + (['--quick'] if quick else [])
+    opt = lambda key, flag: [f'--{flag}={cfg[key]}'] if cfg[key] else []
+    outp = data.REPO_ROOT / out
+    t_total = time.time()
+    run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
+    run_stage('train_library.py', common + opt('library_epochs', 'epochs'), outp / 'library.pt', None)
+    run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
+    oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
+    library = torch.load(outp / 'library.pt', map_location='cpu')
+    experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((outp / 'experts').glob('*.pt'))}
+    metrics = {
+        'oracle': {'arch': f'WRN-{oracle["arch"]["depth"]}-{oracle["arch"]["widen"]}', **oracle['metrics'],
+                   'epochs': oracle['cfg']['epochs'], 'trainImages': oracle['cfg']['n_train'] or 45000},
+        'library': {**library['metrics'], 'epochs': library['cfg']['epochs']},
+        'experts': {'epochs': next(iter(experts.values()))['cfg']['epochs'],
+                    'wall_s': max(e['metrics']['wall_s'] for e in experts.values()),
+                    'valTaskTop1': {k: e['metrics']['val_task_top1'] for k, e in experts.items()}},
+        'stageWallSeconds': {'oracle': oracle['metrics']['wall_s'], 'library': library['metrics']['wall_s'],
+                             'experts': max(e['metrics']['wall_s'] for e in experts.values())},
+        'machine': f'{torch.get_num_threads()} CPU threads' if cfg['device'] == 'cpu' else cfg['device'],
+    }
+    mpath = outp / 'metrics.json'
+    mpath.write_text(json.dumps(metrics, indent=1))
+    export = [sys.executable, str(HERE / 'export_pool.py'), '--build', str(outp), '--out', str(pool), '--name', name,
+              '--metrics', str(mpath)] + (['--data', cfg['data']] if cfg['data'] else [])
+    if subprocess.call(export, cwd=HERE):
+        raise SystemExit('error: export failed')
+    print(f'== pool written to {pool} ({time.time() - t_total:.0f}s in this run)', flush=True)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

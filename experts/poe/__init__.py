@@ -1,0 +1,1 @@
+"""Offline Pool-of-Experts builder: data, WideResNet, distillation losses, TF.js export."""

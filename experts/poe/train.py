@@ -1,0 +1,161 @@
+"""Shared training machinery: threads, seeds, SGD with a schedule, checkpoint/resume, progress with ETA."""
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data
+
+
+def out_dir(cfg):
+    """The stage output folder; a relative --out is taken from the repository root."""
+    p = Path(cfg['out'])
+    return p if p.is_absolute() else data.REPO_ROOT / p
+
+
+def setup(seed, device='cpu'):
+    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS') or os.cpu_count()))
+    torch.manual_seed(seed)
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise SystemExit('error: --device=cuda asked for, but torch sees no CUDA GPU here')
+    return torch.device(device), np.random.default_rng(seed)
+
+
+def lr_at(step, total, peak, schedule):
+    """'onecycle': linear warm-up over the first 15 % then linear decay to 0; 'step': x0.1 at 40 % and 80 %."""
+    f = step / max(1, total)
+    if schedule == 'onecycle':
+        return peak * (f / 0.15 if f < 0.15 else max(0.0, (1 - f) / 0.85))
+    if schedule == 'step':
+        return peak * (0.1 ** ((f >= 0.4) + (f >= 0.8)))
+    raise ValueError(f'unknown schedule {schedule!r}')
+
+
+def sgd(params, cfg):
+    decay, no_decay = [], []
+    for p in params:
+        (decay if p.ndim > 1 else no_decay).append(p)
+    return torch.optim.SGD([{'params': decay, 'weight_decay': cfg['weight_decay']},
+                            {'params': no_decay, 'weight_decay': 0.0}],
+                           lr=cfg['lr'], momentum=0.9, nesterov=True)
+
+
+def kd_loss(student_logits, teacher_logits, T):
+    """T^2 * KL(softmax(teacher/T) || softmax(student/T)), batch mean."""
+    return F.kl_div(F.log_softmax(student_logits / T, 1), F.log_softmax(teacher_logits / T, 1),
+                    reduction='batchmean', log_target=True) * T * T
+
+
+def ckd_loss(expert_logits, oracle_logits_s, T, alpha):
+    """Conditional KD: soft loss on the task's classes plus alpha * L1 scale loss on raw logits."""
+    return kd_loss(expert_logits, oracle_logits_s, T) + alpha * (expert_logits - oracle_logits_s).abs().mean()
+
+
+def to_input(x_uint8, device):
+    return data.normalize(x_uint8).to(device).contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def predict(model_fn, images, device, batch_size=500):
+    out = []
+    for s in range(0, len(images), batch_size):
+        out.append(model_fn(to_input(images[s:s + batch_size], device)).float().cpu())
+    return torch.cat(out)
+
+
+class Progress:
+    """Prints one line per interval with rate and time left, and the full line at each epoch end."""
+
+    def __init__(self, name, total_steps, done_steps=0, every_s=30):
+        self.name, self.total, self.done, self.every = name, total_steps, done_steps, every_s
+        self.t0, self.start_done, self.last = time.time(), done_steps, 0.0
+
+    def step(self, msg='', force=False):
+        self.done += 1
+        now = time.time()
+        if force or now - self.last > self.every:
+            self.last = now
+            rate = (self.done - self.start_done) / max(1e-9, now - self.t0)
+            left = (self.total - self.done) / max(rate, 1e-9)
+            print(f'[{self.name}] step {self.done}/{self.total} ({100 * self.done / self.total:.0f} %) '
+                  f'{msg} | {rate:.2f} steps/s, {_fmt(left)} left', flush=True)
+
+
+def _fmt(s):
+    s = int(s)
+    return f'{s // 3600}h{s % 3600 // 60:02d}m' if s >= 3600 else f'{s // 60}m{s % 60:02d}s'
+
+
+def save_checkpoint(path, **state):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp')
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
+
+
+def load_checkpoint(path):
+    path = Path(path)
+    return torch.load(path, map_location='cpu') if path.exists() else None
+
+
+def write_json(path, obj):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2) + '\n')
+
+
+def steps_per_epoch(n, batch_size):
+    return math.ceil(n / batch_size)
+
+
+def run_epochs(name, ckpt_path, modules, opt, cfg, n_images, train_batch, evaluate, gen):
+    """Epoch loop with resume: modules is a dict of nn.Modules saved each epoch with the optimiser.
+
+    train_batch(idx) runs one optimisation step on the images idx and returns a loss float;
+    evaluate() returns a dict of metrics, printed and stored after every epoch.
+    Returns (history, wall seconds spent in this stage across all resumptions).
+    """
+    epochs, bs = cfg['epochs'], cfg['batch_size']
+    spe = steps_per_epoch(n_images, bs)
+    total = epochs * spe
+    ck = load_checkpoint(ckpt_path)
+    start, history, wall = 0, [], 0.0
+    if ck is not None:
+        if ck['cfg'] != cfg:
+            changed = sorted(k for k in cfg if ck['cfg'].get(k) != cfg[k])
+            raise SystemExit(f'error: {ckpt_path} was made with other settings ({", ".join(changed)}); '
+                             f'delete it or use another --out to start over')
+        for k, m in modules.items():
+            m.load_state_dict(ck['modules'][k])
+        opt.load_state_dict(ck['opt'])
+        start, history, wall = ck['epoch'], ck['history'], ck['wall_s']
+        gen.bit_generator.state = ck['rng']
+        print(f'[{name}] resuming after epoch {start}/{epochs}', flush=True)
+    prog = Progress(name, total, start * spe)
+    for epoch in range(start, epochs):
+        t0 = time.time()
+        for m in modules.values():
+            m.train()
+        losses = []
+        for i, idx in enumerate(data.batches(n_images, bs, gen)):
+            lr = lr_at(epoch * spe + i, total, cfg['lr'], cfg['schedule'])
+            for g in opt.param_groups:
+                g['lr'] = lr
+            losses.append(train_batch(idx))
+            prog.step(f'epoch {epoch + 1}/{epochs} loss {np.mean(losses[-50:]):.4f} lr {lr:.4f}')
+        for m in modules.values():
+            m.eval()
+        metrics = {'epoch': epoch + 1, 'loss': float(np.mean(losses)), **evaluate()}
+        wall += time.time() - t0
+        history.append(metrics)
+        print(f'[{name}] epoch {epoch + 1}/{epochs} done in {time.time() - t0:.0f}s: '
+              + ', '.join(f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in metrics.items()), flush=True)
+        save_checkpoint(ckpt_path, cfg=cfg, epoch=epoch + 1, history=history, wall_s=wall, rng=gen.bit_generator.state,
+                        opt=opt.state_dict(), modules={k: m.state_dict() for k, m in modules.items()})
+    return history, wall

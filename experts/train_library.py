@@ -1,0 +1,70 @@
+"""Stage 2: distil a WRN-16-1 student from the oracle on all training images (KD, T=4, no labels),
+then keep its lower part (conv1, block1, block2) as the library: 42,768 parameters, frozen for good.
+
+--quick: 10,000 images, a few epochs (about 2 minutes on 2 cores).
+Output: OUT/library.pt (library state_dict + metrics, including the whole student's top-1).
+"""
+import sys
+
+import torch
+
+from poe import config, data, train
+from poe.oracle import load_oracle
+from poe.wrn import WideResNet, Library, count_params
+
+DEFAULTS = {
+    'out': 'experts/checkpoints/full',  # build folder holding oracle.pt
+    'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
+    'epochs': 30,
+    'batch_size': 128,
+    'lr': 0.1,
+    'schedule': 'onecycle',
+    'weight_decay': 5e-4,
+    'temperature': 4.0,     # KD temperature T
+    'n_train': 0,           # first n training images only (0 = all 45,000)
+    'seed': 1,
+    'device': 'cpu',
+}
+QUICK = {'out': 'experts/checkpoints/quick', 'epochs': 4, 'n_train': 10000}
+
+
+def main(argv):
+    quick = '--quick' in argv
+    argv = [a for a in argv if a != '--quick']
+    cfg = config.parse({**DEFAULTS, **(QUICK if quick else {})}, argv, __doc__)
+    device, gen = train.setup(cfg['seed'], cfg['device'])
+    out = train.out_dir(cfg)
+    oracle, _ = load_oracle(out, device)
+    x, _, _ = data.load_split('train', cfg['data'] or None)
+    if cfg['n_train']:
+        x = x[:cfg['n_train']]
+    xv, yv, _ = data.load_split('val', cfg['data'] or None)
+    student = WideResNet(16, 1, 100).to(device).to(memory_format=torch.channels_last)
+    opt = train.sgd(student.parameters(), cfg)
+
+    def step(idx):
+        xb = train.to_input(data.augment(x[idx], gen), device)
+        with torch.no_grad():
+            teacher = oracle(xb)
+        loss = train.kd_loss(student(xb), teacher, cfg['temperature'])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def evaluate():
+        return {'val_top1': float((train.predict(student, xv, device).argmax(1).numpy() == yv).mean())}
+
+    history, wall = train.run_epochs('library', out / 'library.ckpt', {'student': student}, opt, cfg, len(x), step, evaluate, gen)
+    xt, yt, _ = data.load_split('test', cfg['data'] or None)
+    test_top1 = float((train.predict(student, xt, device).argmax(1).numpy() == yt).mean())
+    lib = Library(16, 1)
+    lib.load_state_dict({k: v for k, v in student.state_dict().items() if k.split('.')[0] in ('conv1', 'block1', 'block2')})
+    print(f'library student test top-1 {test_top1:.4f}; library keeps {count_params(lib):,} parameters; {wall:.0f}s', flush=True)
+    torch.save({'state_dict': lib.state_dict(), 'cfg': cfg, 'history': history,
+                'metrics': {'student_test_top1': test_top1, 'student_val_top1': history[-1]['val_top1'],
+                            'wall_s': wall, 'params': count_params(lib)}}, out / 'library.pt')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

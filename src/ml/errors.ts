@@ -1,0 +1,28 @@
+export type PoeErrorCode =
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_VERSION'
+  | 'FILE_MISSING'
+  | 'FILE_SIZE'
+  | 'FILE_CHECKSUM'
+  | 'MODEL_INVALID'
+  | 'SHAPE_MISMATCH'
+  | 'SELECTION_EMPTY'
+  | 'SELECTION_UNKNOWN'
+  | 'IMAGE_INVALID'
+  | 'DATA_MISSING'
+  | 'OUTPUT_UNWRITABLE'
+  | 'STORAGE';
+
+/** An error a user can read: a stable code for programs and one plain sentence for people. */
+export class PoeError extends Error {
+  readonly code: PoeErrorCode;
+  constructor(code: PoeErrorCode, message: string) {
+    super(message);
+    this.name = 'PoeError';
+    this.code = code;
+  }
+}
+
+export function isPoeError(e: unknown): e is PoeError {
+  return e instanceof Error && e.name === 'PoeError' && 'code' in e;
+}

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import { METADATA_FORMAT, METADATA_FORMAT_VERSION } from './constants';
+import type { ConsolidatedModel } from './consolidate';
+import type { PoolManifest } from './poolManifest';
+
+export type WeightPrecision = 'float32' | 'float16' | 'uint8';
+
+export interface ModelMetadata {
+  format: typeof METADATA_FORMAT;
+  formatVersion: number;
+  labels: string[];
+  classIndices: number[];
+  output: 'logits';
+  input: { shape: [null, number, number, 3]; dtype: 'float32'; channels: 'RGB'; range: [number, number]; note: string };
+  pool: { name: string; version: string };
+  experts: { name: string; classes: string[]; whole: boolean }[];
+  params: number;
+  weightPrecision: WeightPrecision;
+  createdAt: string;
+}
+
+export interface ModelFiles {
+  'model.json': string;
+  'weights.bin': Uint8Array;
+  'metadata.json': string;
+}
+
+export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, precision: WeightPrecision): ModelMetadata {
+  const size = manifest.input.sizePx;
+  const nameOf = new Map(manifest.classes.map((k) => [k.index, k.name]));
+  const expertClasses = new Map(manifest.experts.map((e) => [e.name, e.classes]));
+  return {
+    format: METADATA_FORMAT,
+    formatVersion: METADATA_FORMAT_VERSION,
+    labels: c.labels,
+    classIndices: c.plan.classIndices,
+    output: 'logits',
+    input: {
+      shape: [null, size, size, 3],
+      dtype: 'float32',
+      channels: 'RGB',
+      range: [0, 255],
+      note: `Resize (centre-crop to square, then scale) to ${size}x${size}; normalisation happens inside the model. Apply softmax to the logits for probabilities.`,
+    },
+    pool: { name: manifest.name, version: manifest.version },
+    experts: c.plan.parts.map((p) => ({
+      name: p.expert,
+      classes: p.keep.map((i) => nameOf.get(expertClasses.get(p.expert)![i])!),
+      whole: p.whole,
+    })),
+    params: c.params,
+    weightPrecision: precision,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Serialises a consolidated model to the three files of a plain TF.js LayersModel download. */
+export async function modelFiles(c: ConsolidatedModel, manifest: PoolManifest, precision: WeightPrecision = 'float32'): Promise<ModelFiles> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await c.model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const a = artifacts!;
+  let specs = a.weightSpecs!;
+  let data = new Uint8Array(a.weightData as ArrayBuffer);
+  if (precision !== 'float32') ({ specs, data } = quantize(specs, data, precision));
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `PoE Studio (TensorFlow.js ${tf.version.tfjs})`,
+    convertedBy: null,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+  };
+  return {
+    'model.json': JSON.stringify(modelJson),
+    'weights.bin': data,
+    'metadata.json': JSON.stringify(modelMetadata(c, manifest, precision), null, 2),
+  };
+}
+
+/** float16 halves and uint8 (affine, per tensor) quarters the weights; tf.loadLayersModel dequantises. */
+function quantize(specs: tf.io.WeightsManifestEntry[], data: Uint8Array, precision: 'float16' | 'uint8') {
+  const f32 = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  const chunks: Uint8Array[] = [];
+  const out: tf.io.WeightsManifestEntry[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const v = f32.subarray(offset, offset + n);
+    offset += n;
+    if (precision === 'float16') {
+      chunks.push(new Uint8Array(float16Bits(v).buffer));
+      out.push({ ...s, quantization: { dtype: 'float16' } });
+    } else {
+      let min = Infinity, max = -Infinity;
+      for (const x of v) { if (x < min) min = x; if (x > max) max = x; }
+      const scale = max > min ? (max - min) / 255 : 1;
+      const q = new Uint8Array(n);
+      for (let i = 0; i < n; i++) q[i] = Math.round((v[i] - min) / scale);
+      chunks.push(q);
+      out.push({ ...s, quantization: { dtype: 'uint8', scale, min } });
+    }
+  }
+  const total = chunks.reduce((a, c) => a + c.byteLength, 0);
+  const merged = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) { merged.set(c, at); at += c.byteLength; }
+  return { specs: out, data: merged };
+}
+
+function float16Bits(v: Float32Array): Uint16Array {
+  const out = new Uint16Array(v.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < v.length; i++) {
+    f[0] = v[i];
+    const x = u[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = ((x >>> 23) & 0xff) - 127 + 15;
+    const mant = x & 0x7fffff;
+    if (exp <= 0) out[i] = exp < -10 ? sign : sign | ((mant | 0x800000) >> (1 - exp + 13));
+    else if (exp >= 31) out[i] = sign | 0x7c00;
+    else out[i] = sign | ((exp << 10) + Math.round(mant / 8192)); // a mantissa carry rounds into the exponent
+  }
+  return out;
+}

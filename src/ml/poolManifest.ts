@@ -1,0 +1,164 @@
+import { POOL_FORMAT, POOL_FORMAT_VERSION } from './constants';
+import { PoeError } from './errors';
+
+export interface PoolFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+export interface PartFiles {
+  model: PoolFile;
+  weights: PoolFile;
+}
+export interface PoolClass {
+  /** The oracle's class index (CIFAR-100 fine label). */
+  index: number;
+  name: string;
+  /** Name of the expert (primitive task) that covers this class. */
+  task: string;
+}
+export interface PoolExpert {
+  name: string;
+  /** Oracle class indices, in the order of the expert's logits. */
+  classes: number[];
+  params: number;
+  width?: number;
+  files: PartFiles;
+}
+export interface PoolManifest {
+  format: typeof POOL_FORMAT;
+  formatVersion: number;
+  name: string;
+  version: string;
+  input: { sizePx: number; channels: 'RGB'; range: [number, number]; layout: 'NHWC'; mean: number[]; std: number[] };
+  classes: PoolClass[];
+  library: { architecture?: string; params: number; outputShape: number[]; files: PartFiles };
+  experts: PoolExpert[];
+  reference?: PoolFile;
+  provenance?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const SAFE_PATH = /^(?!\/)(?!.*\.\.)[A-Za-z0-9._\-/]+$/;
+
+function fail(msg: string): never {
+  throw new PoeError('MANIFEST_INVALID', `Pool manifest is invalid: ${msg}.`);
+}
+function obj(v: unknown, where: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${where} must be an object`);
+  return v as Record<string, unknown>;
+}
+function str(v: unknown, where: string): string {
+  if (typeof v !== 'string' || v.length === 0) fail(`${where} must be a non-empty string`);
+  return v;
+}
+function int(v: unknown, where: string, min = 0): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${where} must be an integer >= ${min}`);
+  return v;
+}
+function nums(v: unknown, where: string, len: number): number[] {
+  if (!Array.isArray(v) || v.length !== len || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+    fail(`${where} must be a list of ${len} numbers`);
+  return v as number[];
+}
+function file(v: unknown, where: string): PoolFile {
+  const f = obj(v, where);
+  const path = str(f.path, `${where}.path`);
+  if (!SAFE_PATH.test(path)) fail(`${where}.path "${path}" must be a relative path inside the pool folder`);
+  const sha256 = str(f.sha256, `${where}.sha256`);
+  if (!HEX64.test(sha256)) fail(`${where}.sha256 must be 64 lowercase hex digits`);
+  return { path, bytes: int(f.bytes, `${where}.bytes`, 1), sha256 };
+}
+function part(v: unknown, where: string): PartFiles {
+  const f = obj(v, where);
+  return { model: file(f.model, `${where}.model`), weights: file(f.weights, `${where}.weights`) };
+}
+
+/** Checks a parsed pool.json against format v1 and returns it typed; throws PoeError naming the first problem. */
+export function validateManifest(raw: unknown): PoolManifest {
+  const m = obj(raw, 'the manifest');
+  if (m.format !== POOL_FORMAT) fail(`"format" is ${JSON.stringify(m.format)}, expected "${POOL_FORMAT}"`);
+  const version = int(m.formatVersion, 'formatVersion', 1);
+  if (version !== POOL_FORMAT_VERSION)
+    throw new PoeError('MANIFEST_VERSION',
+      `Pool format version ${version} is not supported: this app reads version ${POOL_FORMAT_VERSION}. Update PoE Studio or rebuild the pool.`);
+  const input = obj(m.input, 'input');
+  const sizePx = int(input.sizePx, 'input.sizePx', 1);
+  const mean = nums(input.mean, 'input.mean', 3);
+  const std = nums(input.std, 'input.std', 3);
+  if (std.some((s) => s <= 0)) fail('input.std values must be positive');
+  if (!Array.isArray(m.classes) || m.classes.length === 0) fail('"classes" must be a non-empty list');
+  const classes = m.classes.map((c, i) => {
+    const o = obj(c, `classes[${i}]`);
+    return { index: int(o.index, `classes[${i}].index`), name: str(o.name, `classes[${i}].name`), task: str(o.task, `classes[${i}].task`) };
+  });
+  const lib = obj(m.library, 'library');
+  const outputShape = lib.outputShape;
+  if (!Array.isArray(outputShape) || outputShape.length !== 3) fail('library.outputShape must be [height, width, channels]');
+  if (!Array.isArray(m.experts) || m.experts.length === 0) fail('"experts" must be a non-empty list');
+  const experts = m.experts.map((e, i) => {
+    const o = obj(e, `experts[${i}]`);
+    const name = str(o.name, `experts[${i}].name`);
+    if (!Array.isArray(o.classes) || o.classes.length === 0) fail(`expert ${name} must list its classes`);
+    return {
+      name,
+      classes: o.classes.map((c, j) => int(c, `experts[${i}].classes[${j}]`)),
+      params: int(o.params, `experts[${i}].params`),
+      width: o.width === undefined ? undefined : int(o.width, `experts[${i}].width`, 1),
+      files: part(o.files, `experts[${i}].files`),
+    };
+  });
+  checkCoverage(classes, experts);
+  return {
+    format: POOL_FORMAT,
+    formatVersion: version,
+    name: str(m.name, 'name'),
+    version: str(m.version, 'version'),
+    input: { sizePx, channels: 'RGB', range: [0, 255], layout: 'NHWC', mean, std },
+    classes,
+    library: {
+      architecture: typeof lib.architecture === 'string' ? lib.architecture : undefined,
+      params: int(lib.params, 'library.params'),
+      outputShape: (outputShape as unknown[]).map((d, i) => int(d, `library.outputShape[${i}]`, 1)),
+      files: part(lib.files, 'library.files'),
+    },
+    experts,
+    reference: m.reference === undefined ? undefined : file(m.reference, 'reference'),
+    provenance: m.provenance === undefined ? undefined : obj(m.provenance, 'provenance'),
+    metrics: m.metrics === undefined ? undefined : obj(m.metrics, 'metrics'),
+  };
+}
+
+function checkCoverage(classes: PoolClass[], experts: PoolManifest['experts']): void {
+  const byIndex = new Map<number, PoolClass>();
+  const names = new Set<string>();
+  for (const c of classes) {
+    if (byIndex.has(c.index)) fail(`class index ${c.index} is listed twice`);
+    if (names.has(c.name)) fail(`class name "${c.name}" is listed twice`);
+    byIndex.set(c.index, c);
+    names.add(c.name);
+  }
+  const expertNames = new Set<string>();
+  const covered = new Set<number>();
+  for (const e of experts) {
+    if (expertNames.has(e.name)) fail(`expert "${e.name}" is listed twice`);
+    if (names.has(e.name)) fail(`expert "${e.name}" has the same name as a class`);
+    expertNames.add(e.name);
+    for (const c of e.classes) {
+      const cls = byIndex.get(c);
+      if (!cls) fail(`expert "${e.name}" covers class index ${c}, which "classes" does not list`);
+      if (cls.task !== e.name) fail(`class "${cls.name}" says task "${cls.task}" but expert "${e.name}" covers it`);
+      if (covered.has(c)) fail(`class "${cls.name}" is covered by two experts`);
+      covered.add(c);
+    }
+  }
+  const orphan = classes.find((c) => !covered.has(c.index));
+  if (orphan) fail(`class "${orphan.name}" is covered by no expert`);
+}
+
+/** Every file of the pool, in load order: library, experts, reference. */
+export function poolFiles(m: PoolManifest): PoolFile[] {
+  const parts = [m.library.files, ...m.experts.map((e) => e.files)];
+  return [...parts.flatMap((p) => [p.model, p.weights]), ...(m.reference ? [m.reference] : [])];
+}

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface Prediction {
+  label: string;
+  index: number;
+  probability: number;
+}
+
+/** Logits for `count` NHWC uint8 images of size x size, run in batches; returns a Float32Array [count, classes]. */
+export async function predictLogits(model: tf.LayersModel, images: Uint8Array, count: number, sizePx: number, batch = 256): Promise<Float32Array> {
+  const classes = (model.outputs[0].shape[1] as number) ?? 0;
+  const out = new Float32Array(count * classes);
+  const per = sizePx * sizePx * 3;
+  for (let s = 0; s < count; s += batch) {
+    const n = Math.min(batch, count - s);
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, sizePx, sizePx, 3], 'int32').toFloat();
+      return model.predict(x) as tf.Tensor;
+    });
+    out.set(await logits.data(), s * classes);
+    logits.dispose();
+  }
+  return out;
+}
+
+export function argmaxRows(logits: Float32Array, classes: number): Int32Array {
+  const rows = logits.length / classes;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+/** The k most probable classes of one logit row, with softmax probabilities. */
+export function topK(row: ArrayLike<number>, labels: readonly string[], k: number): Prediction[] {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
+  const exp = Array.from(row, (v) => Math.exp(v - max));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp
+    .map((e, index) => ({ index, label: labels[index], probability: e / sum }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, k);
+}

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consolidate } from '../../src/ml/consolidate';
+import { predictLogits, argmaxRows } from '../../src/ml/predict';
+import { disposePool, instantiatePool, type LoadedPool } from '../../src/ml/poolModels';
+import { fetchPool } from '../../src/ml/poolFetch';
+import { folderSource, loadPoolFromDir } from '../../cli/lib/folderSource';
+import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';
+
+function expectedColumns(ref: ReturnType<typeof readReference>, parts: { expert: string; keep: number[] }[]): number[][] {
+  return Array.from({ length: ref.count }, (_, i) => parts.flatMap((p) => p.keep.map((k) => ref.logits[p.expert][i][k])));
+}
+
+for (const [name, dir] of [['fixture pool (random weights, external state_dicts)', FIXTURE_POOL_DIR], ['built-in default pool', DEFAULT_POOL_DIR]].filter((x) => process.env.ONLY_FIXTURE !== '1' || x[1] === FIXTURE_POOL_DIR)) {
+  describe(`PyTorch and TF.js agree on the ${name}`, () => {
+    let pool: LoadedPool;
+    const ref = readReference(dir);
+    beforeAll(async () => {
+      await useNodeBackend('cpu');
+      pool = await loadPoolFromDir(dir);
+    });
+    afterAll(() => disposePool(pool));
+
+    const queries = (p: LoadedPool) => [
+      p.manifest.experts.map((e) => e.name),
+      [p.manifest.experts[p.manifest.experts.length - 1].name],
+      [p.manifest.classes[0].name, p.manifest.classes[p.manifest.classes.length - 1].name, p.manifest.classes[3].name],
+    ];
+
+    it('gives logits within 1e-4 and the same top-1 for whole-expert and class-level queries', async () => {
+      for (const q of queries(pool)) {
+        const c = consolidate(pool, q);
+        const got = await predictLogits(c.model, ref.images, ref.count, pool.manifest.input.sizePx);
+        const want = expectedColumns(ref, c.plan.parts).flat();
+        expect(got.length).toBe(want.length);
+        let maxDiff = 0;
+        want.forEach((w, i) => (maxDiff = Math.max(maxDiff, Math.abs(w - got[i]))));
+        expect(maxDiff).toBeLessThan(1e-4);
+        const k = c.labels.length;
+        expect(Array.from(argmaxRows(got, k))).toEqual(Array.from(argmaxRows(Float32Array.from(want), k)));
+        c.model.dispose();
+      }
+    });
+
+    it('would catch the BatchNorm epsilon trap (TF.js default 1e-3 instead of PyTorch 1e-5)', async () => {
+      const bundle = await fetchPool(folderSource(dir));
+      const path = bundle.manifest.library.files.model.path;
+      const text = new TextDecoder().decode(bundle.files.get(path)).replaceAll('"epsilon":1e-05', '"epsilon":0.001');
+      bundle.files.set(path, new TextEncoder().encode(text));
+      const wrong = await instantiatePool(bundle);
+      const c = consolidate(wrong, queries(wrong)[0]);
+      const got = await predictLogits(c.model, ref.images, ref.count, wrong.manifest.input.sizePx);
+      const want = expectedColumns(ref, c.plan.parts).flat();
+      expect(Math.max(...want.map((w, i) => Math.abs(w - got[i])))).toBeGreaterThan(1e-4);
+      c.model.dispose();
+      disposePool(wrong);
+    });
+  });
+}
