@@ -15,7 +15,7 @@ from poe.wrn import WideResNet, Library, count_params
 DEFAULTS = {
     'out': 'experts/checkpoints/full',  # build folder holding oracle.pt
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
-    'epochs': 30,
+    'epochs': 10,
     'batch_size': 128,
     'lr': 0.1,
     'schedule': 'onecycle',

@@ -16,8 +16,8 @@ DEFAULTS = {
     'out': 'experts/checkpoints/full',  # folder for checkpoints and stage outputs
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'depth': 16,            # WideResNet depth (6n+4)
-    'widen': 4,             # WideResNet width factor
-    'epochs': 30,
+    'widen': 2,             # WideResNet width factor (WRN-16-2: ~290 img/s training on 2 CPU cores)
+    'epochs': 12,
     'batch_size': 128,
     'lr': 0.1,              # peak learning rate
     'schedule': 'onecycle', # onecycle | step

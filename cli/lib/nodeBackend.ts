@@ -11,6 +11,7 @@ export async function useNodeBackend(name: NodeBackend = 'wasm'): Promise<void> 
     const dist = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
     setWasmPaths(dist + path.sep);
   }
+  tf.enableProdMode(); // also silences the 'install tfjs-node' banner
   if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js backend "${name}" could not start`);
   await tf.ready();
 }

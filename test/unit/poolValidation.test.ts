@@ -1,0 +1,116 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadPoolFromDir } from '../../cli/lib/folderSource';
+import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { validateManifest } from '../../src/ml/poolManifest';
+import { FIXTURE_POOL_DIR } from './helpers';
+
+let dir: string;
+const manifestPath = () => path.join(dir, 'pool.json');
+const readManifest = () => JSON.parse(readFileSync(manifestPath(), 'utf8'));
+const writeManifest = (m: unknown) => writeFileSync(manifestPath(), JSON.stringify(m));
+
+beforeAll(() => useNodeBackend('cpu'));
+function copyFixture() {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'poe-pool-'));
+  cpSync(FIXTURE_POOL_DIR, dir, { recursive: true });
+}
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function loadError(): Promise<{ code: string; message: string }> {
+  try {
+    await loadPoolFromDir(dir);
+  } catch (e) {
+    return e as { code: string; message: string };
+  }
+  throw new Error('the pool loaded, but it should have been rejected');
+}
+
+describe('pool loading rejects bad pools with a specific message', () => {
+  it('loads the intact fixture', async () => {
+    copyFixture();
+    const pool = await loadPoolFromDir(dir);
+    expect(pool.experts.size).toBe(3);
+    expect(pool.manifest.classes).toHaveLength(13);
+  });
+
+  it('a truncated weight file', async () => {
+    copyFixture();
+    truncateSync(path.join(dir, 'experts/people/weights.bin'), 1000);
+    const e = await loadError();
+    expect(e.code).toBe('FILE_SIZE');
+    expect(e.message).toContain('experts/people/weights.bin');
+    expect(e.message).toContain('truncated');
+  });
+
+  it('a checksum mismatch (same size, one byte changed)', async () => {
+    copyFixture();
+    const p = path.join(dir, 'library/weights.bin');
+    const b = readFileSync(p);
+    b[100] ^= 0xff;
+    writeFileSync(p, b);
+    const e = await loadError();
+    expect(e.code).toBe('FILE_CHECKSUM');
+    expect(e.message).toContain('library/weights.bin');
+  });
+
+  it('a manifest that is not JSON', async () => {
+    copyFixture();
+    writeFileSync(manifestPath(), '{"format": "poe-pool", ');
+    const e = await loadError();
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toMatch(/not valid JSON/);
+  });
+
+  it('an unknown format version', async () => {
+    copyFixture();
+    writeManifest({ ...readManifest(), formatVersion: 7 });
+    const e = await loadError();
+    expect(e.code).toBe('MANIFEST_VERSION');
+    expect(e.message).toContain('version 7');
+  });
+
+  it('a manifest naming a missing file', async () => {
+    copyFixture();
+    rmSync(path.join(dir, 'experts/kitchen/model.json'));
+    const e = await loadError();
+    expect(e.code).toBe('FILE_MISSING');
+    expect(e.message).toContain('experts/kitchen/model.json');
+  });
+
+  it('an expert whose shapes do not fit the library', async () => {
+    copyFixture();
+    const m = readManifest();
+    // Swap the library's recorded files for an expert's: the expert then "follows" a mismatched part.
+    const people = m.experts.find((e: { name: string }) => e.name === 'people');
+    const modelJson = JSON.parse(readFileSync(path.join(dir, people.files.model.path), 'utf8'));
+    modelJson.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, 8, 64];
+    writeFileSync(path.join(dir, people.files.model.path), JSON.stringify(modelJson));
+    const bytes = readFileSync(path.join(dir, people.files.model.path));
+    people.files.model.bytes = bytes.byteLength;
+    people.files.model.sha256 = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
+    writeManifest(m);
+    const e = await loadError();
+    expect(['SHAPE_MISMATCH', 'MODEL_INVALID']).toContain(e.code);
+    expect(e.message).toContain('people');
+  });
+
+  it('a path escaping the pool folder', () => {
+    copyFixture();
+    const m = readManifest();
+    m.library.files.model.path = '../../etc/passwd';
+    expect(() => validateManifest(m)).toThrow(/relative path inside the pool folder/);
+  });
+
+  it('a class covered by two experts, and a missing field', () => {
+    copyFixture();
+    const m = readManifest();
+    m.experts[1].classes = [...m.experts[1].classes, m.experts[0].classes[0]];
+    expect(() => validateManifest(m)).toThrow(/says task|covered by two/);
+    const m2 = readManifest();
+    delete m2.input;
+    expect(() => validateManifest(m2)).toThrow(/input must be an object/);
+  });
+});
