@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolidate } from '../../src/ml/consolidate';
 import { predictLogits, argmaxRows } from '../../src/ml/predict';
+import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
 import { disposePool, instantiatePool, type LoadedPool } from '../../src/ml/poolModels';
 import { fetchPool } from '../../src/ml/poolFetch';
 import { folderSource, loadPoolFromDir } from '../../cli/lib/folderSource';
 import { useNodeBackend } from '../../cli/lib/nodeBackend';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';
 
-function expectedColumns(ref: ReturnType<typeof readReference>, parts: { expert: string; keep: number[] }[]): number[][] {
-  return Array.from({ length: ref.count }, (_, i) => parts.flatMap((p) => p.keep.map((k) => ref.logits[p.expert][i][k])));
-}
 
 for (const [name, dir] of [['fixture pool (random weights, external state_dicts)', FIXTURE_POOL_DIR], ['built-in default pool', DEFAULT_POOL_DIR]].filter((x) => process.env.ONLY_FIXTURE !== '1' || x[1] === FIXTURE_POOL_DIR)) {
   describe(`PyTorch and TF.js agree on the ${name}`, () => {
@@ -31,7 +29,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
       for (const q of queries(pool)) {
         const c = consolidate(pool, q);
         const got = await predictLogits(c.model, ref.images, ref.count, pool.manifest.input.sizePx);
-        const want = expectedColumns(ref, c.plan.parts).flat();
+        const want = Array.from(referenceColumns(ref, c.plan.parts));
         expect(got.length).toBe(want.length);
         let maxDiff = 0;
         want.forEach((w, i) => (maxDiff = Math.max(maxDiff, Math.abs(w - got[i]))));
@@ -42,6 +40,13 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
       }
     });
 
+    it('checkAgainstReference (what the app runs on each browser backend) reports the same agreement', async () => {
+      const r = await checkAgainstReference(pool, ref);
+      expect(r.images).toBe(ref.count);
+      expect(r.maxAbsDiff).toBeLessThan(1e-4);
+      expect(r.top1Agree).toBe(ref.count);
+    });
+
     it('would catch the BatchNorm epsilon trap (TF.js default 1e-3 instead of PyTorch 1e-5)', async () => {
       const bundle = await fetchPool(folderSource(dir));
       const path = bundle.manifest.library.files.model.path;
@@ -50,7 +55,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
       const wrong = await instantiatePool(bundle);
       const c = consolidate(wrong, queries(wrong)[0]);
       const got = await predictLogits(c.model, ref.images, ref.count, wrong.manifest.input.sizePx);
-      const want = expectedColumns(ref, c.plan.parts).flat();
+      const want = Array.from(referenceColumns(ref, c.plan.parts));
       expect(Math.max(...want.map((w, i) => Math.abs(w - got[i])))).toBeGreaterThan(1e-4);
       c.model.dispose();
       disposePool(wrong);

@@ -1,0 +1,31 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { configureWasm, BACKEND_ORDER, type BackendName } from './ml/backend';
+import { appStore } from './store';
+import { App } from './ui/App';
+import './ui/app.css';
+
+configureWasm({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+
+// ?backend=wasm (etc.) overrides the saved preference, for testing and for links that must be reproducible.
+const forced = new URLSearchParams(location.search).get('backend');
+if (forced && (BACKEND_ORDER as string[]).includes(forced)) appStore.setState({ preferredBackend: forced as BackendName });
+
+// Uploaded images are re-predicted whenever the consolidated model changes.
+appStore.subscribe((s, prev) => {
+  if (s.modelVersion !== prev.modelVersion) void s.repredictUploads();
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
+
+void (async () => {
+  await appStore.getState().initBackend();
+  await appStore.getState().loadPool();
+})();

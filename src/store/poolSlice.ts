@@ -1,0 +1,105 @@
+import type { StateCreator } from 'zustand';
+import { httpSource } from '../io/httpSource';
+import { clearCachedPool, readCachedPool, writeCachedPool } from '../io/poolCache';
+import { POOLS_BASE_URL } from '../config';
+import { fetchPool, type FileProgress, type PoolBundle } from '../ml/poolFetch';
+import { disposePool, instantiatePool } from '../ml/poolModels';
+import type { PoolManifest } from '../ml/poolManifest';
+import { parseReference } from '../ml/reference';
+import { runtime } from './runtime';
+import type { AppState } from './index';
+
+export type PoolStatus = 'idle' | 'downloading' | 'loading' | 'ready' | 'error';
+
+export interface PoolSlice {
+  poolId: string | null;
+  poolStatus: PoolStatus;
+  poolProgress: FileProgress[];
+  manifest: PoolManifest | null;
+  poolBytes: number;
+  poolSource: 'network' | 'cache' | null;
+  poolLoadMs: number;
+  poolError: string | null;
+  /** Something worth telling the user that did not stop the pool from working (e.g. cache unavailable). */
+  poolNotice: string | null;
+  loadPool: (options?: { forceDownload?: boolean }) => Promise<void>;
+  clearCacheAndReload: () => Promise<void>;
+}
+
+async function defaultPoolId(): Promise<string> {
+  const res = await fetch(`${POOLS_BASE_URL}index.json`, { cache: 'no-cache' });
+  if (!res.ok) throw new Error(`The list of pools (${POOLS_BASE_URL}index.json) could not be downloaded: ${res.status}.`);
+  const index = (await res.json()) as { default?: string };
+  if (!index.default) throw new Error('The list of pools names no default pool.');
+  return index.default;
+}
+
+export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, get) => ({
+  poolId: null,
+  poolStatus: 'idle',
+  poolProgress: [],
+  manifest: null,
+  poolBytes: 0,
+  poolSource: null,
+  poolLoadMs: 0,
+  poolError: null,
+  poolNotice: null,
+
+  loadPool: async ({ forceDownload = false } = {}) => {
+    const t0 = performance.now();
+    set({ poolStatus: 'loading', poolError: null, poolNotice: null, poolProgress: [] });
+    const notices: string[] = [];
+    try {
+      let poolId = get().poolId;
+      let bundle: PoolBundle | null = null;
+      let source: 'network' | 'cache' = 'cache';
+      if (!forceDownload && poolId) {
+        const cached = await readCachedPool(poolId);
+        if (cached.problem) notices.push(cached.problem);
+        bundle = cached.bundle;
+      }
+      if (!bundle) {
+        // Network first for the pool list; if offline, fall back to whatever pool was cached last.
+        try {
+          poolId = await defaultPoolId();
+        } catch (e) {
+          if (!poolId) throw e;
+        }
+        if (!forceDownload) {
+          const cached = await readCachedPool(poolId!);
+          if (cached.problem) notices.push(cached.problem);
+          bundle = cached.bundle;
+        }
+      }
+      if (!bundle || forceDownload) {
+        source = 'network';
+        set({ poolStatus: 'downloading', poolId });
+        bundle = await fetchPool(httpSource(POOLS_BASE_URL + poolId), (p) => set({ poolProgress: p }));
+        const saved = await writeCachedPool(poolId!, bundle);
+        if (!saved.ok) notices.push(`The pool works from memory but was not saved for offline use: ${saved.reason}.`);
+      }
+      set({ poolStatus: 'loading' });
+      const pool = await instantiatePool(bundle);
+      if (runtime.model) runtime.model.model.dispose();
+      runtime.model = null;
+      if (runtime.pool) disposePool(runtime.pool);
+      runtime.pool = pool;
+      runtime.reference = pool.manifest.reference ? parseReference(bundle.files.get(pool.manifest.reference.path)!) : null;
+      set({
+        poolId, poolStatus: 'ready', manifest: pool.manifest, poolBytes: pool.bytes, poolSource: source,
+        poolLoadMs: performance.now() - t0, poolNotice: notices.join(' ') || null,
+      });
+      get().dropUnknownSelection();
+      await get().buildModel();
+    } catch (e) {
+      // A failed load leaves the previous pool (if any) and the cache untouched.
+      set({ poolStatus: runtime.pool ? 'ready' : 'error', poolError: (e as Error).message, poolNotice: notices.join(' ') || null });
+    }
+  },
+
+  clearCacheAndReload: async () => {
+    const id = get().poolId;
+    if (id) await clearCachedPool(id).catch(() => undefined);
+    await get().loadPool({ forceDownload: true });
+  },
+});

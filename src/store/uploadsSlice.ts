@@ -1,0 +1,66 @@
+import type { StateCreator } from 'zustand';
+import { decodeImageFile } from '../io/imageFile';
+import { predictLogits, topK, type Prediction } from '../ml/predict';
+import { runtime } from './runtime';
+import type { AppState } from './index';
+
+export interface Upload {
+  id: number;
+  name: string;
+  thumbUrl: string | null;
+  status: 'decoding' | 'ready' | 'error';
+  error: string | null;
+  predictions: Prediction[];
+}
+
+export interface UploadsSlice {
+  uploads: Upload[];
+  addFiles: (files: File[]) => Promise<void>;
+  repredictUploads: () => Promise<void>;
+  clearUploads: () => void;
+}
+
+/** Decoded pixels stay outside the state (they are re-used on every model rebuild). */
+const pixelsById = new Map<number, Uint8Array>();
+let nextId = 1;
+
+async function predict(pixels: Uint8Array): Promise<Prediction[]> {
+  const c = runtime.model;
+  if (!c || !runtime.pool) return [];
+  const logits = await predictLogits(c.model, pixels, 1, runtime.pool.manifest.input.sizePx);
+  return topK(logits, c.labels, 3);
+}
+
+export const createUploadsSlice: StateCreator<AppState, [], [], UploadsSlice> = (set, get) => {
+  const patch = (id: number, p: Partial<Upload>) => set({ uploads: get().uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) });
+  return {
+    uploads: [],
+    addFiles: async (files) => {
+      const size = get().manifest?.input.sizePx ?? 32;
+      const fresh = files.map((f) => ({ id: nextId++, name: f.name, thumbUrl: null, status: 'decoding' as const, error: null, predictions: [] }));
+      set({ uploads: [...fresh, ...get().uploads] });
+      // One at a time keeps the page responsive with hundreds of files.
+      for (let i = 0; i < files.length; i++) {
+        const id = fresh[i].id;
+        try {
+          const img = await decodeImageFile(files[i], size);
+          pixelsById.set(id, img.pixels);
+          patch(id, { thumbUrl: img.thumbUrl, status: 'ready', predictions: await predict(img.pixels) });
+        } catch (e) {
+          patch(id, { status: 'error', error: (e as Error).message });
+        }
+      }
+    },
+    repredictUploads: async () => {
+      for (const u of get().uploads) {
+        const px = pixelsById.get(u.id);
+        if (px) patch(u.id, { predictions: await predict(px) });
+      }
+    },
+    clearUploads: () => {
+      get().uploads.forEach((u) => u.thumbUrl && URL.revokeObjectURL(u.thumbUrl));
+      pixelsById.clear();
+      set({ uploads: [] });
+    },
+  };
+};

@@ -1,0 +1,23 @@
+import { ClassPicker } from './ClassPicker';
+import { ModelCard } from './ModelCard';
+import { PoolPanel } from './PoolPanel';
+import { UploadTest } from './UploadTest';
+
+export function App() {
+  return (
+    <div className="app">
+      <header>
+        <h1>PoE Studio</h1>
+        <p>Pick the classes you need; get a small classifier built from a pool of experts in milliseconds, on your device, with no training.</p>
+      </header>
+      <PoolPanel />
+      <main className="columns">
+        <ClassPicker />
+        <div className="stack">
+          <ModelCard />
+          <UploadTest />
+        </div>
+      </main>
+    </div>
+  );
+}

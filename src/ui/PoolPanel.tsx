@@ -1,0 +1,33 @@
+import { useAppStore } from '../store';
+import { ProgressBar, formatBytes } from './ProgressBar';
+
+export function PoolPanel() {
+  const status = useAppStore((s) => s.poolStatus);
+  const progress = useAppStore((s) => s.poolProgress);
+  const manifest = useAppStore((s) => s.manifest);
+  const bytes = useAppStore((s) => s.poolBytes);
+  const source = useAppStore((s) => s.poolSource);
+  const loadMs = useAppStore((s) => s.poolLoadMs);
+  const error = useAppStore((s) => s.poolError);
+  const notice = useAppStore((s) => s.poolNotice);
+  const reload = useAppStore((s) => s.clearCacheAndReload);
+  const oracleTop1 = (manifest?.metrics?.oracle as { test_top1?: number } | undefined)?.test_top1;
+  return (
+    <section className="panel pool" aria-label="Expert pool" data-status={status}>
+      <h2>Expert pool</h2>
+      {status === 'downloading' && progress.map((p) => <ProgressBar key={p.path} label={p.path} value={p.loaded} max={p.total} />)}
+      {status === 'loading' && <p>Loading the pool…</p>}
+      {manifest && (
+        <p className="pool-info">
+          <strong>{manifest.name}</strong> v{manifest.version}: {manifest.classes.length} classes, {manifest.experts.length} experts,{' '}
+          {formatBytes(bytes)}
+          {oracleTop1 !== undefined && <>, oracle top-1 {(100 * oracleTop1).toFixed(1)} %</>}. Loaded from{' '}
+          <span data-testid="pool-source">{source === 'cache' ? 'this browser’s storage' : 'the network'}</span> in {loadMs.toFixed(0)} ms.{' '}
+          <button type="button" onClick={() => void reload()}>Clear cache and re-download</button>
+        </p>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+      {notice && <p className="notice" role="status">{notice}</p>}
+    </section>
+  );
+}

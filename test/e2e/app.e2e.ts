@@ -1,0 +1,109 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { consolidate } from '../../src/ml/consolidate';
+import { argmaxRows, predictLogits } from '../../src/ml/predict';
+import { loadPoolFromDir } from '../../cli/lib/folderSource';
+import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
+import { readReference } from '../unit/helpers';
+import { launchChromium } from './browser';
+import { encodePng } from './png';
+
+const baseUrl = inject('baseUrl');
+const SELECTION = ['people', 'vehicles_1'];
+const ref = readReference(DEFAULT_POOL_DIR);
+const pngs = Array.from({ length: ref.count }, (_, i) => ({
+  name: `ref-${String(i).padStart(2, '0')}.png`,
+  mimeType: 'image/png',
+  buffer: encodePng(ref.images.subarray(i * 3072, (i + 1) * 3072), 32, 32),
+}));
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const poolRequests: string[] = [];
+
+async function poolReady(p: Page) {
+  await p.waitForSelector('section.pool[data-status="ready"]', { timeout: 120_000 });
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on('request', (r) => { if (r.url().includes('/pools/')) poolRequests.push(r.url()); });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the app in headless Chromium (wasm)', () => {
+  it('downloads the default pool on the first visit, with a progress bar per file, and caches it', async () => {
+    await page.goto(`${baseUrl}?backend=wasm`);
+    await poolReady(page);
+    expect(await page.textContent('[data-testid="pool-source"]')).toContain('network');
+    expect(await page.textContent('[data-testid="backend"]')).toBe('wasm');
+    expect(poolRequests.some((u) => u.endsWith('/library/weights.bin'))).toBe(true);
+  });
+
+  it('builds a model from picked superclasses and predicts uploaded images as the Node engine does', async () => {
+    for (const t of SELECTION) await page.check(`input[data-task="${t}"]`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-classes"]')?.textContent === '10');
+    await page.setInputFiles('[data-testid="file-input"]', pngs);
+    await page.waitForFunction((n) => document.querySelectorAll('li[data-status="ready"] .preds li').length >= n * 3, pngs.length, { timeout: 60_000 });
+    const pageTop1 = await page.$$eval('li[data-upload]', (els) =>
+      Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
+
+    await useNodeBackend('cpu');
+    const pool = await loadPoolFromDir(DEFAULT_POOL_DIR);
+    const c = consolidate(pool, SELECTION);
+    const top1 = argmaxRows(await predictLogits(c.model, ref.images, ref.count, 32), c.labels.length);
+    for (let i = 0; i < ref.count; i++) expect(pageTop1[pngs[i].name]).toBe(c.labels[top1[i]]);
+  });
+
+  it('gives each bad file its own message while the good ones keep their predictions', async () => {
+    const good = pngs[0].buffer;
+    await page.setInputFiles('[data-testid="file-input"]', [
+      { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a picture at all') },
+      { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
+      { name: 'truncated.png', mimeType: 'image/png', buffer: good.subarray(0, 60) },
+      { name: 'report.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4') },
+    ]);
+    await page.waitForFunction(() => document.querySelectorAll('li[data-status="error"]').length >= 4);
+    const msg = (name: string) => page.textContent(`li[data-upload="${name}"] .error`);
+    expect(await msg('notes.png')).toMatch(/could not be decoded/);
+    expect(await msg('empty.png')).toMatch(/empty \(0 bytes\)/);
+    expect(await msg('truncated.png')).toMatch(/corrupt, truncated/);
+    expect(await msg('report.pdf')).toMatch(/not an image/);
+    expect(await page.$$eval('li[data-status="ready"]', (els) => els.length)).toBe(pngs.length);
+  });
+
+  it('reloads from IndexedDB without touching the network for the pool, and keeps the selection', async () => {
+    poolRequests.length = 0;
+    await page.reload();
+    await poolReady(page);
+    expect(await page.textContent('[data-testid="pool-source"]')).toContain('storage');
+    expect(poolRequests).toEqual([]);
+    expect(await page.isChecked('input[data-task="people"]')).toBe(true);
+    await page.waitForFunction(() => document.querySelector('[data-testid="model-classes"]')?.textContent === '10');
+  });
+});
+
+describe('backends reproduce PyTorch in the browser', () => {
+  const results: Record<string, number> = {};
+  for (const backend of ['wasm', 'webgl', 'webgpu']) {
+    it(`${backend}: logits within 5e-4 of PyTorch and the same top-1 on every reference image`, async () => {
+      const p = await context.newPage();
+      await p.goto(`${baseUrl}?backend=${backend}`);
+      await poolReady(p);
+      expect(await p.textContent('[data-testid="backend"]')).toBe(backend);
+      await p.click('text=Check this device against PyTorch');
+      const el = await p.waitForSelector('[data-testid="device-check"]', { timeout: 240_000 });
+      const diff = Number(await el.getAttribute('data-max-diff'));
+      results[backend] = diff;
+      expect(diff).toBeLessThan(5e-4);
+      expect(await el.getAttribute('data-agree')).toBe(await el.getAttribute('data-images'));
+      await p.close();
+    });
+  }
+});

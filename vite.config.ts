@@ -1,0 +1,13 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// Cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer).
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+export default defineConfig({
+  plugins: [react()],
+  server: { port: 5173, headers: isolation },
+  preview: { port: 4173, headers: isolation },
+  // No minification: tfjs-backend-wasm builds its thread workers from function source text, which minified names break.
+  build: { target: 'es2022', chunkSizeWarningLimit: 8192, minify: false },
+});
