@@ -124,8 +124,8 @@ def library_from_state_dict(state):
     n = len({k.split('.')[2] for k in state if k.startswith('block1.layer.')})
     widen = state['block1.layer.0.conv1.weight'].shape[0] // 16
     lib = Library(depth=6 * n + 4, widen=widen)
-    lib.load_state_dict(_prefixed(state, {'conv1', 'block1', 'block2'}), strict=False)
     _check_loaded(lib, state, 'library')
+    lib.load_state_dict(_prefixed(state, {'conv1', 'block1', 'block2'}), strict=False)
     return lib
 
 
@@ -138,8 +138,8 @@ def expert_from_state_dict(state):
     w = state['block3.layer.0.conv1.weight']
     n = len({k.split('.')[2] for k in state if k.startswith('block3.layer.')})
     expert = Expert(in_channels=w.shape[1], width=w.shape[0], num_classes=state['fc.weight'].shape[0], n_blocks=n)
-    expert.load_state_dict(_prefixed(state, {'block3', 'bn1', 'fc'}), strict=False)
     _check_loaded(expert, state, 'expert')
+    expert.load_state_dict(_prefixed(state, {'block3', 'bn1', 'fc'}), strict=False)
     return expert
 
 

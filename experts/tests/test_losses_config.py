@@ -1,0 +1,28 @@
+import pytest
+import torch
+
+from poe import config
+from poe.train import ckd_loss, kd_loss, lr_at
+
+
+def test_ckd_is_zero_when_the_expert_matches_the_oracle_and_positive_otherwise():
+    z = torch.randn(8, 5)
+    assert ckd_loss(z, z.clone(), 4.0, 0.3).item() == pytest.approx(0.0, abs=1e-6)
+    assert ckd_loss(z + 1.0, z, 4.0, 0.3).item() == pytest.approx(0.3, rel=1e-5)  # same softmax, L1 scale loss only
+    assert kd_loss(torch.randn(8, 5), z, 4.0).item() > 0
+
+
+def test_onecycle_schedule_rises_then_falls_to_zero():
+    assert lr_at(0, 100, 0.1, 'onecycle') == 0
+    assert lr_at(15, 100, 0.1, 'onecycle') == pytest.approx(0.1)
+    assert lr_at(100, 100, 0.1, 'onecycle') == pytest.approx(0.0)
+    assert lr_at(85, 100, 0.1, 'step') == pytest.approx(0.001)
+
+
+def test_overrides_are_typed_and_unknown_keys_rejected():
+    d = {'epochs': 10, 'lr': 0.1, 'device': 'cpu', 'quick': False}
+    assert config.parse(d, ['--epochs=3', '--lr=1', '--device=cuda', '--quick']) == {'epochs': 3, 'lr': 1.0, 'device': 'cuda', 'quick': True}
+    with pytest.raises(SystemExit, match='unknown setting --epoch'):
+        config.parse(d, ['--epoch=3'])
+    with pytest.raises(SystemExit, match='expects a int'):
+        config.parse(d, ['--epochs=0.5'])

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test: Python (pool builder), TypeScript unit tests in Node, and real-browser tests in Chromium.
+# Runs all suites even when one fails; ends with one "N passed, N failed" line and a non-zero status on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test/.tmp
+status=0
+
+echo "== Python: pool builder (pytest)"
+/usr/bin/python3 -m pytest -q experts/tests -p no:cacheprovider 2>&1 | tee test/.tmp/pytest.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+echo "== TypeScript: typecheck"
+npx tsc --noEmit || status=1
+
+echo "== TypeScript unit tests (vitest, Node)"
+npx vitest run --reporter=default --reporter=json --outputFile.json=test/.tmp/unit.json || status=1
+
+echo "== Browser tests (vitest + playwright-core, headless Chromium)"
+npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile.json=test/.tmp/e2e.json || status=1
+
+node scripts/summarize-tests.mjs test/.tmp/pytest.log test/.tmp/unit.json test/.tmp/e2e.json || status=1
+exit $status
