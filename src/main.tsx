@@ -4,6 +4,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { configureWasm, BACKEND_ORDER, type BackendName } from './ml/backend';
+import { enableOffline } from './io/offline';
 import { appStore } from './store';
 import { App } from './ui/App';
 import './ui/app.css';
@@ -28,4 +29,5 @@ createRoot(document.getElementById('root')!).render(
 void (async () => {
   await appStore.getState().initBackend();
   await appStore.getState().loadPool();
+  if (import.meta.env.PROD) await enableOffline();
 })();

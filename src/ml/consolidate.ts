@@ -23,6 +23,19 @@ function normalizer(mean: number[], std: number[]): { layer: tf.layers.Layer; we
 }
 
 /**
+ * The chosen rows of a dense layer, sliced in JS: tiny, and tf.gather on the wasm backend yields
+ * tensors whose backend-side shape is 4-D, which its fused matMul then rejects as a bias.
+ */
+function keepColumns(kernel: tf.Tensor, bias: tf.Tensor, keep: number[]): tf.Tensor[] {
+  const [inputs, units] = kernel.shape;
+  const k = kernel.dataSync();
+  const b = bias.dataSync();
+  const kOut = new Float32Array(inputs * keep.length);
+  for (let r = 0; r < inputs; r++) keep.forEach((c, j) => (kOut[r * keep.length + j] = k[r * units + c]));
+  return [tf.tensor2d(kOut, [inputs, keep.length]), tf.tensor1d(keep.map((c) => b[c]))];
+}
+
+/**
  * Consolidates library + chosen experts into one LayersModel, train-free. Input: [N, size, size, 3]
  * RGB in 0..255; output: the chosen classes' logits, concatenated in plan order.
  */
@@ -42,9 +55,7 @@ export function consolidate(pool: LoadedPool, names: readonly string[]): Consoli
     return graftPart(expert, features, `e${k}_${part.expert}_`, (layer, name) => {
       if (layer !== last || part.whole) return undefined;
       const [kernel, bias] = layer.getWeights();
-      const idx = tf.tensor1d(part.keep, 'int32');
-      const weights = [tf.gather(kernel, idx, 1), tf.gather(bias, idx)];
-      idx.dispose();
+      const weights = keepColumns(kernel, bias, part.keep);
       return { layer: tf.layers.dense({ units: part.keep.length, name }), weights };
     });
   });

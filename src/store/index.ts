@@ -5,8 +5,10 @@ import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createPoolSlice, type PoolSlice } from './poolSlice';
 import { createSelectionSlice, type SelectionSlice } from './selectionSlice';
 import { createUploadsSlice, type UploadsSlice } from './uploadsSlice';
+import { createCheckSlice, type CheckSlice } from './checkSlice';
+import { createWebcamSlice, type WebcamSlice } from './webcamSlice';
 
-export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice;
+export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice;
 
 /** localStorage may be blocked (privacy modes); the app then keeps the selection in memory only. */
 function safeLocalStorage() {
@@ -22,7 +24,7 @@ function safeLocalStorage() {
 
 export const appStore = createStore<AppState>()(
   persist(
-    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a) }),
+    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a), ...createCheckSlice(...a), ...createWebcamSlice(...a) }),
     {
       name: 'poe-studio',
       version: 1,

@@ -24,6 +24,8 @@ export interface PoolSlice {
   poolNotice: string | null;
   loadPool: (options?: { forceDownload?: boolean }) => Promise<void>;
   clearCacheAndReload: () => Promise<void>;
+  /** Looks for a newer version of the pool online; installs it (verified) and switches to it. */
+  checkForPoolUpdate: () => Promise<void>;
 }
 
 async function defaultPoolId(): Promise<string> {
@@ -91,9 +93,29 @@ export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, 
       });
       get().dropUnknownSelection();
       await get().buildModel();
+      if (source === 'cache') void get().checkForPoolUpdate();
     } catch (e) {
       // A failed load leaves the previous pool (if any) and the cache untouched.
       set({ poolStatus: runtime.pool ? 'ready' : 'error', poolError: (e as Error).message, poolNotice: notices.join(' ') || null });
+    }
+  },
+
+  checkForPoolUpdate: async () => {
+    const current = get().manifest;
+    try {
+      const id = await defaultPoolId();
+      const res = await fetch(`${POOLS_BASE_URL}${id}/pool.json`, { cache: 'no-cache' });
+      if (!res.ok) return;
+      const online = (await res.json()) as { name?: string; version?: string };
+      if (id === get().poolId && online.version === current?.version) return;
+      const bundle = await fetchPool(httpSource(POOLS_BASE_URL + id));
+      const saved = await writeCachedPool(id, bundle);
+      if (!saved.ok) return;
+      set({ poolId: id });
+      await get().loadPool();
+      set({ poolNotice: `A newer pool was installed: ${bundle.manifest.name} v${bundle.manifest.version} (was v${current?.version}).` });
+    } catch {
+      // Offline or the server is unreachable: keep using the cached pool.
     }
   },
 

@@ -2,6 +2,9 @@ import { ClassPicker } from './ClassPicker';
 import { ModelCard } from './ModelCard';
 import { PoolPanel } from './PoolPanel';
 import { UploadTest } from './UploadTest';
+import { WebcamTest } from './WebcamTest';
+import { BuiltInCheck } from './BuiltInCheck';
+import { DownloadPanel } from './DownloadPanel';
 
 export function App() {
   return (
@@ -15,7 +18,10 @@ export function App() {
         <ClassPicker />
         <div className="stack">
           <ModelCard />
+          <WebcamTest />
           <UploadTest />
+          <BuiltInCheck />
+          <DownloadPanel />
         </div>
       </main>
     </div>

@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import type { PoolManifest } from '../ml/poolManifest';
 import { useAppStore } from '../store';
 
 export function ClassPicker() {
@@ -23,6 +24,7 @@ export function ClassPicker() {
         <button type="button" onClick={selectAll}>Select all</button>
         <button type="button" onClick={clearSelection}>Clear</button>
       </div>
+      <p className="picker-count" data-testid="picker-count">{countLine(manifest, selected)}</p>
       {groups.length === 0 && <p>No class or superclass matches “{filter}”.</p>}
       <ul className="groups">
         {groups.map((g) => (
@@ -44,4 +46,15 @@ export function ClassPicker() {
       </ul>
     </section>
   );
+}
+
+function countLine(m: PoolManifest, selected: string[]): string {
+  const classes = new Set<string>();
+  const experts = new Set<string>();
+  for (const c of m.classes)
+    if (selected.includes(c.task) || selected.includes(c.name)) {
+      classes.add(c.name);
+      experts.add(c.task);
+    }
+  return `${classes.size} class${classes.size === 1 ? '' : 'es'} selected, using ${experts.size} of ${m.experts.length} experts`;
 }

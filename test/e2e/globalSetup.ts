@@ -20,8 +20,10 @@ async function waitFor(url: string, ms: number): Promise<void> {
 /** Builds the app and serves the production build with `vite preview`, as a user would get it. */
 export default async function setup(project: TestProject) {
   const vite = path.join(REPO_ROOT, 'node_modules', '.bin', 'vite');
-  execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
-  server = spawn(vite, ['preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  // vitest sets NODE_ENV=test, which would make Vite build React's development bundle and PROD false.
+  const env = { ...process.env, NODE_ENV: 'production' };
+  execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit', env });
+  server = spawn(vite, ['preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore', env });
   const url = `http://127.0.0.1:${PORT}/`;
   await waitFor(url, 30_000);
   project.provide('baseUrl', url);

@@ -1,0 +1,124 @@
+import type { StateCreator } from 'zustand';
+import { loadSample, type Sample } from '../io/sample';
+import { saveBytes, zipModel } from '../io/modelZip';
+import { measureAccuracy } from '../ml/accuracy';
+import { modelFiles, type WeightPrecision } from '../ml/exportModel';
+import { loadModelFiles } from '../ml/loadModelFiles';
+import { runtime } from './runtime';
+import type { AppState } from './index';
+
+export interface CheckResult {
+  modelVersion: number;
+  images: number;
+  correct: number;
+  top1: number;
+  crossExpertErrors: number;
+  /** Sample indices of misclassified images with the true and predicted labels. */
+  mistakes: { sample: number; truth: string; predicted: string }[];
+}
+
+export interface PrecisionOption {
+  precision: WeightPrecision;
+  bytes: number;
+  top1: number;
+}
+
+export interface CheckSlice {
+  check: CheckResult | null;
+  checkBusy: boolean;
+  checkError: string | null;
+  precisions: PrecisionOption[] | null;
+  /** The modelVersion the precisions were measured for. */
+  precisionsVersion: number;
+  exportBusy: boolean;
+  exportError: string | null;
+  runCheck: () => Promise<void>;
+  comparePrecisions: () => Promise<void>;
+  downloadModel: (precision: WeightPrecision) => Promise<void>;
+}
+
+let sample: Promise<Sample> | null = null;
+export function getSample(): Promise<Sample> {
+  sample ??= loadSample().catch((e) => {
+    sample = null;
+    throw e;
+  });
+  return sample;
+}
+
+export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set, get) => ({
+  check: null,
+  checkBusy: false,
+  checkError: null,
+  precisions: null,
+  precisionsVersion: -1,
+  exportBusy: false,
+  exportError: null,
+
+  runCheck: async () => {
+    const c = runtime.model;
+    if (!c) return;
+    const version = get().modelVersion;
+    set({ checkBusy: true, checkError: null });
+    try {
+      const s = await getSample();
+      const subsetIdx: number[] = [];
+      const keep = new Set(c.plan.classIndices);
+      s.labels.forEach((l, i) => keep.has(l) && subsetIdx.push(i));
+      const r = await measureAccuracy(c, s.images, s.labels, s.sizePx);
+      set({
+        check: {
+          modelVersion: version, images: r.images, correct: r.correct, top1: r.top1, crossExpertErrors: r.crossExpertErrors,
+          mistakes: r.mistakes.map((m) => ({ sample: subsetIdx[m.image], truth: s.classNames[s.labels[subsetIdx[m.image]]], predicted: m.predicted })),
+        },
+      });
+    } catch (e) {
+      set({ checkError: (e as Error).message });
+    } finally {
+      set({ checkBusy: false });
+    }
+  },
+
+  comparePrecisions: async () => {
+    const c = runtime.model;
+    const pool = runtime.pool;
+    if (!c || !pool) return;
+    const version = get().modelVersion;
+    set({ exportBusy: true, exportError: null, precisions: null });
+    try {
+      const s = await getSample();
+      const out: PrecisionOption[] = [];
+      for (const precision of ['float32', 'float16', 'uint8'] as const) {
+        const files = await modelFiles(c, pool.manifest, precision);
+        const m = await loadModelFiles(files);
+        try {
+          const r = await measureAccuracy({ ...c, model: m }, s.images, s.labels, s.sizePx);
+          out.push({ precision, bytes: files['weights.bin'].byteLength + files['model.json'].length, top1: r.top1 });
+        } finally {
+          m.dispose();
+        }
+      }
+      set({ precisions: out, precisionsVersion: version });
+    } catch (e) {
+      set({ exportError: (e as Error).message });
+    } finally {
+      set({ exportBusy: false });
+    }
+  },
+
+  downloadModel: async (precision) => {
+    const c = runtime.model;
+    const pool = runtime.pool;
+    if (!c || !pool) return;
+    set({ exportBusy: true, exportError: null });
+    try {
+      const files = await modelFiles(c, pool.manifest, precision);
+      const name = `poe-${c.labels.length}-classes-${precision}.zip`;
+      saveBytes(zipModel(files, c.labels, pool.manifest.name), name);
+    } catch (e) {
+      set({ exportError: `The download could not be prepared: ${(e as Error).message}` });
+    } finally {
+      set({ exportBusy: false });
+    }
+  },
+});

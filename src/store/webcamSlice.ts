@@ -1,0 +1,96 @@
+import type { StateCreator } from 'zustand';
+import { canvasRgb, centreCropTo } from '../io/imageFile';
+import { listCameras, openCamera, stopStream, type CameraInfo } from '../io/webcam';
+import { TOP_K } from '../config';
+import { predictLogits, topK, type Prediction } from '../ml/predict';
+import { runtime } from './runtime';
+import type { AppState } from './index';
+
+export interface WebcamSlice {
+  cameras: CameraInfo[];
+  cameraId: string | null;
+  webcamOn: boolean;
+  webcamError: string | null;
+  webcamTop: Prediction[];
+  webcamFps: number;
+  webcamFrames: number;
+  /** The stream shown by the preview component. */
+  webcamStream: MediaStream | null;
+  /** The centre crop the model saw last, as a size x size RGB image. */
+  webcamCrop: Uint8Array | null;
+  startWebcam: (cameraId?: string) => Promise<void>;
+  stopWebcam: () => void;
+}
+
+let session = 0;
+
+export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (set, get) => ({
+  cameras: [],
+  cameraId: null,
+  webcamOn: false,
+  webcamError: null,
+  webcamTop: [],
+  webcamFps: 0,
+  webcamFrames: 0,
+  webcamStream: null,
+  webcamCrop: null,
+
+  startWebcam: async (cameraId) => {
+    get().stopWebcam();
+    const mine = ++session;
+    set({ webcamError: null });
+    let stream: MediaStream;
+    try {
+      stream = await openCamera(cameraId ?? get().cameraId ?? undefined);
+    } catch (e) {
+      set({ webcamError: (e as Error).message, webcamOn: false });
+      return;
+    }
+    if (mine !== session) return stopStream(stream);
+    const track = stream.getVideoTracks()[0];
+    track.addEventListener('ended', () => {
+      if (mine !== session) return;
+      get().stopWebcam();
+      set({ webcamError: 'The camera stopped: it was disconnected or another application took it. Retry when it is back.' });
+    });
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = stream;
+    await video.play().catch(() => undefined);
+    const cameras = await listCameras().catch(() => []);
+    set({ webcamOn: true, webcamStream: stream, cameras, cameraId: track.getSettings().deviceId ?? cameraId ?? null, webcamFrames: 0 });
+    void loop(mine, video, (p) => set((s) => ({ ...p, webcamFrames: s.webcamFrames + 1 })));
+  },
+
+  stopWebcam: () => {
+    session++;
+    stopStream(get().webcamStream);
+    set({ webcamOn: false, webcamStream: null, webcamFps: 0 });
+  },
+});
+
+/** Predicts frame after frame, one in flight at a time, until the session changes. */
+async function loop(mine: number, video: HTMLVideoElement, publish: (p: Pick<WebcamSlice, 'webcamTop' | 'webcamCrop' | 'webcamFps'>) => void): Promise<void> {
+  const stamps: number[] = [];
+  while (mine === session) {
+    await new Promise((r) => requestAnimationFrame(r));
+    const c = runtime.model;
+    const pool = runtime.pool;
+    if (!c || !pool || video.videoWidth === 0) continue;
+    const size = pool.manifest.input.sizePx;
+    const pixels = canvasRgb(centreCropTo(video, video.videoWidth, video.videoHeight, size));
+    let top: Prediction[];
+    try {
+      top = topK(await predictLogits(c.model, pixels, 1, size), c.labels, TOP_K);
+    } catch {
+      continue; // the model was swapped mid-frame (selection or backend change); the next frame uses the new one
+    }
+    if (mine !== session) break;
+    const now = performance.now();
+    stamps.push(now);
+    while (stamps.length && now - stamps[0] > 1000) stamps.shift();
+    publish({ webcamTop: top, webcamCrop: pixels, webcamFps: stamps.length });
+  }
+  video.srcObject = null;
+}

@@ -1,0 +1,51 @@
+import { useEffect, useState } from 'react';
+import type { Sample } from '../io/sample';
+import { useAppStore } from '../store';
+import { getSample } from '../store/checkSlice';
+import { PixelCanvas } from './SampleImage';
+
+const SHOWN_MISTAKES = 40;
+
+export function BuiltInCheck() {
+  const check = useAppStore((s) => s.check);
+  const busy = useAppStore((s) => s.checkBusy);
+  const error = useAppStore((s) => s.checkError);
+  const runCheck = useAppStore((s) => s.runCheck);
+  const hasModel = useAppStore((s) => s.model !== null);
+  const modelVersion = useAppStore((s) => s.modelVersion);
+  const [sample, setSample] = useState<Sample | null>(null);
+  useEffect(() => {
+    if (check) void getSample().then(setSample);
+  }, [check]);
+  const current = check && check.modelVersion === modelVersion;
+  return (
+    <section className="panel check" aria-label="Built-in check">
+      <h2>Built-in check</h2>
+      <p>CIFAR-100 test images shipped with the app (20 per class), never used for training.</p>
+      <button type="button" disabled={!hasModel || busy} onClick={() => void runCheck()}>
+        {busy ? 'Checking…' : 'Measure accuracy on the selected classes'}
+      </button>
+      {error && <p className="error" role="alert">{error}</p>}
+      {check && current && (
+        <>
+          <p data-testid="check-result" data-top1={check.top1}>
+            <strong>{(100 * check.top1).toFixed(1)} %</strong> top-1: {check.correct} of {check.images} images right;{' '}
+            {check.crossExpertErrors} of the {check.images - check.correct} errors picked a class of another expert.
+          </p>
+          {sample && check.mistakes.length > 0 && (
+            <ul className="mistakes">
+              {check.mistakes.slice(0, SHOWN_MISTAKES).map((m) => (
+                <li key={m.sample}>
+                  <PixelCanvas rgb={sample.images.subarray(m.sample * 3072, (m.sample + 1) * 3072)} size={32} displayPx={64} title={m.truth} />
+                  <span>{m.truth} → <em>{m.predicted}</em></span>
+                </li>
+              ))}
+              {check.mistakes.length > SHOWN_MISTAKES && <li>and {check.mistakes.length - SHOWN_MISTAKES} more</li>}
+            </ul>
+          )}
+        </>
+      )}
+      {check && !current && <p className="notice">The selection changed: measure again.</p>}
+    </section>
+  );
+}

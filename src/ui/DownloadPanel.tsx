@@ -1,0 +1,47 @@
+import { useState } from 'react';
+import type { WeightPrecision } from '../ml/exportModel';
+import { useAppStore } from '../store';
+import { formatBytes } from './ProgressBar';
+
+export function DownloadPanel() {
+  const hasModel = useAppStore((s) => s.model !== null);
+  const modelVersion = useAppStore((s) => s.modelVersion);
+  const precisions = useAppStore((s) => s.precisions);
+  const busy = useAppStore((s) => s.exportBusy);
+  const error = useAppStore((s) => s.exportError);
+  const { comparePrecisions, downloadModel } = useAppStore((s) => s);
+  const [precision, setPrecision] = useState<WeightPrecision>('float32');
+  const comparedFor = useAppStore((s) => s.precisionsVersion);
+  const base = precisions?.find((p) => p.precision === 'float32');
+  return (
+    <section className="panel download" aria-label="Download">
+      <h2>Download</h2>
+      <p>A .zip with model.json, the weights, metadata.json and a README: loads with plain TensorFlow.js anywhere.</p>
+      <fieldset className="precision" disabled={!hasModel || busy}>
+        <legend>Weights</legend>
+        {(['float32', 'float16', 'uint8'] as const).map((p) => {
+          const o = comparedFor === modelVersion ? precisions?.find((x) => x.precision === p) : undefined;
+          return (
+            <label key={p} data-precision={p}>
+              <input type="radio" name="precision" checked={precision === p} onChange={() => setPrecision(p)} /> {p}
+              {o && base && (
+                <span className="precision-figures">
+                  {' '}{formatBytes(o.bytes)}, {(100 * o.top1).toFixed(1)} % on the built-in sample
+                  {p !== 'float32' && ` (${o.top1 >= base.top1 ? '+' : ''}${(100 * (o.top1 - base.top1)).toFixed(1)} points)`}
+                </span>
+              )}
+            </label>
+          );
+        })}
+      </fieldset>
+      <button type="button" disabled={!hasModel || busy} onClick={() => void comparePrecisions()}>
+        Compare sizes and accuracy
+      </button>{' '}
+      <button type="button" disabled={!hasModel || busy} onClick={() => void downloadModel(precision)} data-testid="download">
+        Download .zip
+      </button>
+      {busy && <span> Working…</span>}
+      {error && <p className="error" role="alert">{error}</p>}
+    </section>
+  );
+}

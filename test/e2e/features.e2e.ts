@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { unzipSync, strFromU8 } from 'fflate';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { argmaxRows, predictLogits } from '../../src/ml/predict';
+import { loadModelFiles } from '../../src/ml/loadModelFiles';
+import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { DEFAULT_POOL_DIR, REPO_ROOT } from '../../cli/lib/paths';
+import { readReference } from '../unit/helpers';
+import { launchChromium } from './browser';
+import { encodePng } from './png';
+import { modelWithClasses, poolReady } from './pages';
+
+const baseUrl = inject('baseUrl');
+const ref = readReference(DEFAULT_POOL_DIR);
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  context = await browser.newContext({ acceptDownloads: true });
+  page = await context.newPage();
+  await page.goto(`${baseUrl}?backend=wasm`);
+  await poolReady(page);
+  await page.check('input[data-task="people"]');
+  await page.check('input[data-class="apple"]');
+  await modelWithClasses(page, 6);
+});
+afterAll(async () => browser?.close());
+
+describe('built-in check, download and offline use (wasm)', () => {
+  it('counts the selection and measures accuracy on the shipped CIFAR-100 sample, showing the mistakes', async () => {
+    expect(await page.textContent('[data-testid="picker-count"]')).toBe('6 classes selected, using 2 of 20 experts');
+    await page.click('text=Measure accuracy on the selected classes');
+    const el = await page.waitForSelector('[data-testid="check-result"]', { timeout: 60_000 });
+    expect(await el.textContent()).toMatch(/of 120 images right/);
+    const top1 = Number(await el.getAttribute('data-top1'));
+    expect(top1).toBeGreaterThan(1 / 6); // better than chance, even for the rough quick pool
+    const shown = await page.$$eval('.mistakes li canvas', (c) => c.length);
+    expect(shown).toBe(Math.min(40, Math.round(120 * (1 - top1))));
+  });
+
+  it('compares float32, float16 and uint8 before download', async () => {
+    await page.click('text=Compare sizes and accuracy');
+    await page.waitForSelector('[data-precision="uint8"] .precision-figures', { timeout: 120_000 });
+    const text = await page.textContent('fieldset.precision');
+    expect(text).toMatch(/float32 .*KB, \d+\.\d % on the built-in sample/);
+    expect(text).toMatch(/uint8 .*points\)/);
+  });
+
+  it('downloads a zip that plain TF.js in Node loads and that predicts as the page does', async () => {
+    const images = Array.from({ length: 8 }, (_, i) => ({
+      name: `img-${i}.png`, mimeType: 'image/png', buffer: encodePng(ref.images.subarray(i * 3072, (i + 1) * 3072), 32, 32),
+    }));
+    await page.setInputFiles('[data-testid="file-input"]', images);
+    await page.waitForFunction(() => document.querySelectorAll('li[data-status="ready"] .preds li').length >= 24);
+    const pageTop1 = await page.$$eval('li[data-upload]', (els) =>
+      Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download"]')]);
+    expect(download.suggestedFilename()).toBe('poe-6-classes-float32.zip');
+    const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
+    expect(Object.keys(zip).sort()).toEqual(['README.md', 'metadata.json', 'model.json', 'weights.bin']);
+    expect(strFromU8(zip['README.md'])).toContain('tf.loadLayersModel');
+    const meta = JSON.parse(strFromU8(zip['metadata.json']));
+    expect(meta.labels).toEqual(['apple', 'baby', 'boy', 'girl', 'man', 'woman']);
+    await useNodeBackend('cpu');
+    const model = await loadModelFiles({ 'model.json': strFromU8(zip['model.json']), 'weights.bin': zip['weights.bin'] });
+    const top1 = argmaxRows(await predictLogits(model, ref.images, 8, 32), meta.labels.length);
+    images.forEach((img, i) => expect(pageTop1[img.name]).toBe(meta.labels[top1[i]]));
+  });
+
+  it('works after a reload with the server gone (service worker + IndexedDB)', async () => {
+    // Playwright's setOffline bypasses service workers, so cut the network for real: stop the server.
+    const port = 4190;
+    const server = spawn(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    try {
+      const url = `http://127.0.0.1:${port}/?backend=wasm`;
+      const offlineContext = await browser.newContext();
+      const p = await offlineContext.newPage();
+      for (let i = 0; i < 100 && (await fetch(url).then(() => false, () => true)); i++) await new Promise((r) => setTimeout(r, 200));
+      await p.goto(url);
+      await poolReady(p);
+      await p.check('input[data-task="vehicles_2"]');
+      await modelWithClasses(p, 5);
+      // page.evaluate awaits promises (waitForFunction would take a pending promise as truthy).
+      const offlineReady = () => p.evaluate(async () => {
+        const keys = (await (await caches.open('poe-app-v1')).keys()).map((r) => new URL(r.url).pathname);
+        return navigator.serviceWorker.controller !== null && keys.includes('/') && keys.some((k) => k.endsWith('.js'));
+      });
+      for (let i = 0; i < 150 && !(await offlineReady()); i++) await p.waitForTimeout(200);
+      expect(await offlineReady()).toBe(true);
+      server.kill();
+      await new Promise((r) => server.once('exit', r));
+      expect(await fetch(url).then(() => 'up', () => 'down')).toBe('down');
+      await p.reload();
+      await poolReady(p);
+      expect(await p.textContent('[data-testid="pool-source"]')).toContain('storage');
+      await modelWithClasses(p, 5);
+      await offlineContext.close();
+    } finally {
+      server.kill();
+    }
+  });
+});

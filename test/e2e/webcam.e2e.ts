@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from './browser';
+import { modelWithClasses, poolReady } from './pages';
+
+const baseUrl = inject('baseUrl');
+let withCamera: Browser;
+let noPermission: Browser;
+
+beforeAll(async () => {
+  const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-cam-')), 'clip.y4m');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
+  withCamera = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  noPermission = await launchChromium(['--use-fake-device-for-media-stream']);
+});
+afterAll(async () => {
+  await withCamera?.close();
+  await noPermission?.close();
+});
+
+describe('webcam test (fake camera fed from a y4m clip)', () => {
+  it('shows live top-5 predictions and a frame rate, and stops cleanly', async () => {
+    const page = await withCamera.newPage();
+    await page.goto(`${baseUrl}?backend=wasm`);
+    await poolReady(page);
+    await page.check('input[data-task="people"]');
+    await page.check('input[data-task="vehicles_1"]');
+    await modelWithClasses(page, 10);
+    await page.click('[data-testid="webcam-start"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="webcam-top"] li').length === 5, null, { timeout: 60_000 });
+    await page.waitForFunction(() => parseInt(document.querySelector('[data-testid="webcam-fps"]')?.textContent ?? '0') > 0, null, { timeout: 30_000 });
+    const fps = parseInt((await page.textContent('[data-testid="webcam-fps"]'))!);
+    console.log(`webcam loop in headless Chromium (wasm, fake 15 fps camera): ${fps} predictions/s`);
+    expect(fps).toBeGreaterThan(0);
+    await page.click('text=Stop camera');
+    expect(await page.$('[data-testid="webcam-fps"]')).toBeNull();
+    expect(await page.evaluate(() => document.querySelector('video'))).toBeNull();
+    await page.close();
+  });
+
+  it('explains a denied camera in a sentence and offers a retry', async () => {
+    const context = await noPermission.newContext();
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}?backend=wasm`);
+    await poolReady(page);
+    await page.click('[data-testid="webcam-start"]');
+    const msg = await page.waitForSelector('[data-testid="webcam-error"]', { timeout: 30_000 });
+    expect(await msg.textContent()).toMatch(/access was denied|No camera was found/);
+    expect(await page.textContent('[data-testid="webcam-start"]')).toBe('Retry camera');
+    await context.close();
+  });
+});

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consolidate } from '../../src/ml/consolidate';
+import { predictLogits } from '../../src/ml/predict';
+import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
+import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
+import { loadPoolFromDir } from '../../cli/lib/folderSource';
+import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { FIXTURE_POOL_DIR, readReference } from './helpers';
+
+// The CLI and the app default to wasm; its kernels differ from cpu's (e.g. fused matMul reads
+// backend-side shapes), so class-level queries are checked on it too.
+describe('wasm backend in Node', () => {
+  let pool: LoadedPool;
+  const ref = readReference(FIXTURE_POOL_DIR);
+  beforeAll(async () => {
+    await useNodeBackend('wasm');
+    pool = await loadPoolFromDir(FIXTURE_POOL_DIR);
+  });
+  afterAll(() => disposePool(pool));
+
+  it('runs on wasm', () => expect(tf.getBackend()).toBe('wasm'));
+
+  it.each([[['cup']], [['people', 'bus', 'plate']], [['kitchen', 'vehicles_1']]])('matches PyTorch for %j', async (q) => {
+    const c = consolidate(pool, q);
+    const got = await predictLogits(c.model, ref.images, ref.count, 32);
+    const want = referenceColumns(ref, c.plan.parts);
+    expect(Math.max(...Array.from(want, (w, i) => Math.abs(w - got[i])))).toBeLessThan(1e-4);
+    c.model.dispose();
+  });
+
+  it('reproduces every expert on the reference images', async () => {
+    const r = await checkAgainstReference(pool, ref);
+    expect(r.maxAbsDiff).toBeLessThan(1e-4);
+    expect(r.top1Agree).toBe(r.images);
+  });
+});
