@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import { activeBackend, selectBackend, type BackendName, type BackendStatus } from '../ml/backend';
 import { checkAgainstReference, type ReferenceCheck } from '../ml/reference';
 import { consolidate } from '../ml/consolidate';
+import { memoryStats, type MemoryStats } from '../ml/memory';
 import { predictLogits } from '../ml/predict';
 import { runtime } from './runtime';
 import type { AppState } from './index';
@@ -24,6 +25,8 @@ export interface ModelSlice {
   modelError: string | null;
   /** Increments on each rebuild, so consumers can re-run predictions. */
   modelVersion: number;
+  memory: MemoryStats | null;
+  refreshMemory: () => void;
   deviceCheck: (ReferenceCheck & { backend: string }) | null;
   deviceCheckError: string | null;
   /** Runs the pool's reference images on the active backend and compares with PyTorch's logits. */
@@ -42,6 +45,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   model: null,
   modelError: null,
   modelVersion: 0,
+  memory: null,
+  refreshMemory: () => set({ memory: memoryStats() }),
   deviceCheck: null,
   deviceCheckError: null,
 
@@ -108,6 +113,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
         },
         modelError: null,
         modelVersion: get().modelVersion + 1,
+        memory: memoryStats(),
       });
     } catch (e) {
       replace(null);

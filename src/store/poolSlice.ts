@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { httpSource } from '../io/httpSource';
-import { clearCachedPool, readCachedPool, writeCachedPool } from '../io/poolCache';
+import { readCachedPool, writeCachedPool } from '../io/poolCache';
 import { POOLS_BASE_URL } from '../config';
 import { fetchPool, type FileProgress, type PoolBundle } from '../ml/poolFetch';
 import { disposePool, instantiatePool } from '../ml/poolModels';
@@ -102,26 +102,30 @@ export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, 
 
   checkForPoolUpdate: async () => {
     const current = get().manifest;
+    let online: { version?: string };
+    let id: string;
     try {
-      const id = await defaultPoolId();
+      id = await defaultPoolId();
       const res = await fetch(`${POOLS_BASE_URL}${id}/pool.json`, { cache: 'no-cache' });
       if (!res.ok) return;
-      const online = (await res.json()) as { name?: string; version?: string };
-      if (id === get().poolId && online.version === current?.version) return;
+      online = await res.json();
+    } catch {
+      return; // offline or the server is unreachable: keep using the cached pool
+    }
+    if (id === get().poolId && online.version === current?.version) return;
+    try {
       const bundle = await fetchPool(httpSource(POOLS_BASE_URL + id));
       const saved = await writeCachedPool(id, bundle);
       if (!saved.ok) return;
       set({ poolId: id });
       await get().loadPool();
       set({ poolNotice: `A newer pool was installed: ${bundle.manifest.name} v${bundle.manifest.version} (was v${current?.version}).` });
-    } catch {
-      // Offline or the server is unreachable: keep using the cached pool.
+    } catch (e) {
+      set({ poolNotice: `A newer pool (v${online.version}) is available, but its download failed, so v${current?.version} stays in use: ${(e as Error).message}` });
     }
   },
 
-  clearCacheAndReload: async () => {
-    const id = get().poolId;
-    if (id) await clearCachedPool(id).catch(() => undefined);
-    await get().loadPool({ forceDownload: true });
-  },
+  // Downloads and verifies first; the cached copy is replaced only by a good one, never lost to a bad download.
+  clearCacheAndReload: () => get().loadPool({ forceDownload: true }),
+
 });

@@ -60,7 +60,10 @@ export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (s
     await video.play().catch(() => undefined);
     const cameras = await listCameras().catch(() => []);
     set({ webcamOn: true, webcamStream: stream, cameras, cameraId: track.getSettings().deviceId ?? cameraId ?? null, webcamFrames: 0 });
-    void loop(mine, video, (p) => set((s) => ({ ...p, webcamFrames: s.webcamFrames + 1 })));
+    void loop(mine, video, (p) => {
+      set((s) => ({ ...p, webcamFrames: s.webcamFrames + 1 }));
+      if (get().webcamFrames % 30 === 0) get().refreshMemory();
+    });
   },
 
   stopWebcam: () => {

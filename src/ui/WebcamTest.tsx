@@ -10,6 +10,7 @@ export function WebcamTest() {
   const cameraId = useAppStore((s) => s.cameraId);
   const top = useAppStore((s) => s.webcamTop);
   const fps = useAppStore((s) => s.webcamFps);
+  const frames = useAppStore((s) => s.webcamFrames);
   const crop = useAppStore((s) => s.webcamCrop);
   const size = useAppStore((s) => s.manifest?.input.sizePx ?? 32);
   const hasModel = useAppStore((s) => s.model !== null);
@@ -30,7 +31,7 @@ export function WebcamTest() {
             {cameras.map((c) => <option key={c.deviceId} value={c.deviceId}>{c.label}</option>)}
           </select>
         )}
-        {on && <span data-testid="webcam-fps">{fps} frames/s</span>}
+        {on && <span data-testid="webcam-fps" data-frames={frames}>{fps} frames/s</span>}
       </div>
       {error && <p className="error" role="alert" data-testid="webcam-error">{error}</p>}
       {on && !hasModel && <p className="notice">Select classes to see predictions.</p>}

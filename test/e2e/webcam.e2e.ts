@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './browser';
 import { modelWithClasses, poolReady } from './pages';
@@ -10,16 +10,21 @@ import { modelWithClasses, poolReady } from './pages';
 const baseUrl = inject('baseUrl');
 let withCamera: Browser;
 let noPermission: Browser;
+let noCamera: Browser;
+const frames = (p: Page) => p.getAttribute('[data-testid="webcam-fps"]', 'data-frames').then(Number);
+const tensors = (p: Page) => p.getAttribute('[data-testid="memory"]', 'data-tensors').then(Number);
 
 beforeAll(async () => {
   const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-cam-')), 'clip.y4m');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
   withCamera = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
   noPermission = await launchChromium(['--use-fake-device-for-media-stream']);
+  noCamera = await launchChromium(['--use-fake-ui-for-media-stream']);
 });
 afterAll(async () => {
   await withCamera?.close();
   await noPermission?.close();
+  await noCamera?.close();
 });
 
 describe('webcam test (fake camera fed from a y4m clip)', () => {
@@ -51,6 +56,46 @@ describe('webcam test (fake camera fed from a y4m clip)', () => {
     const msg = await page.waitForSelector('[data-testid="webcam-error"]', { timeout: 30_000 });
     expect(await msg.textContent()).toMatch(/access was denied|No camera was found/);
     expect(await page.textContent('[data-testid="webcam-start"]')).toBe('Retry camera');
+    await context.close();
+  });
+
+  it('says so when there is no camera at all', async () => {
+    const page = await noCamera.newPage();
+    await page.goto(`${baseUrl}?backend=wasm`);
+    await poolReady(page);
+    await page.click('[data-testid="webcam-start"]');
+    const msg = await page.waitForSelector('[data-testid="webcam-error"]', { timeout: 30_000 });
+    expect(await msg.textContent()).toMatch(/No camera was found|could not start/);
+    await page.close();
+  });
+
+  it('survives the camera stopping mid-stream and a backend switch while predicting, with no network and no tensor growth', async () => {
+    const context = await withCamera.newContext();
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}?backend=wasm`);
+    await poolReady(page);
+    await page.check('input[data-task="people"]');
+    await modelWithClasses(page, 5);
+    const requests: string[] = [];
+    context.on('request', (r) => requests.push(r.url()));
+    await page.click('[data-testid="webcam-start"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="webcam-fps"]')?.getAttribute('data-frames')) >= 30, null, { timeout: 60_000 });
+    const t0 = await tensors(page);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="webcam-fps"]')?.getAttribute('data-frames')) >= 90, null, { timeout: 120_000 });
+    expect(await tensors(page)).toBe(t0);
+    // Privacy: once the pool is cached, the webcam makes no network request at all.
+    expect(requests).toEqual([]);
+    // Switch backend while predicting: predictions continue on the new backend.
+    await page.selectOption('select[aria-label="Backend"]', 'cpu');
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'cpu');
+    const before = await frames(page);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="webcam-fps"]')?.getAttribute('data-frames')) > n + 5, before, { timeout: 120_000 });
+    // The camera stops (unplugged): a plain message and a working retry.
+    await page.evaluate(() => (document.querySelector('video')!.srcObject as MediaStream).getVideoTracks()[0].dispatchEvent(new Event('ended')));
+    expect(await page.textContent('[data-testid="webcam-error"]')).toMatch(/camera stopped/);
+    await page.click('text=Retry camera');
+    await page.waitForSelector('[data-testid="webcam-fps"]');
+    expect(await page.$('[data-testid="webcam-error"]')).toBeNull();
     await context.close();
   });
 });
