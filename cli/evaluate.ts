@@ -23,7 +23,7 @@ async function evaluateQuery(pool: LoadedPool, test: CifarSplit, query: string[]
     const r = await measureAccuracy(c, test.images, test.fine, pool.manifest.input.sizePx);
     return { query, classes: c.labels.length, images: r.images, top1: r.top1, crossExpertErrors: r.crossExpertErrors, buildMs: c.buildMs };
   } finally {
-    c.model.dispose();
+    c.dispose();
   }
 }
 

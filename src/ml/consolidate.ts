@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { graftPart } from './graft';
+import { expertNode, poolGraph } from './poolGraph';
 import type { LoadedPool } from './poolModels';
 import { planQuery, type QueryPlan } from './selection';
 
@@ -9,18 +9,18 @@ export interface ConsolidatedModel {
   plan: QueryPlan;
   /** Trainable parameter count of the consolidated network (normalisation layer excluded). */
   params: number;
-  /** Wall time to assemble the graph and attach weights, in milliseconds. */
+  /** Wall time to assemble the model, in milliseconds (graft: the part spent grafting experts not used before). */
   buildMs: number;
+  graftMs: number;
+  /**
+   * Frees what this query added. The model's other layers belong to the pool's shared graph, so
+   * never call model.dispose() on a consolidated model: use this.
+   */
+  dispose: () => void;
 }
 
 const now = () => (globalThis.performance ?? Date).now();
-
-/** uint8-range RGB -> (x/255 - mean)/std per channel, as a standard 1x1 depthwise conv (exact up to rounding). */
-function normalizer(mean: number[], std: number[]): { layer: tf.layers.Layer; weights: tf.Tensor[] } {
-  const layer = tf.layers.depthwiseConv2d({ kernelSize: 1, depthMultiplier: 1, useBias: true, name: 'normalize', trainable: false });
-  const weights = [tf.tensor4d(std.map((s) => 1 / (255 * s)), [1, 1, 3, 1]), tf.tensor1d(mean.map((m, i) => -m / std[i]))];
-  return { layer, weights };
-}
+let querySeq = 0;
 
 /**
  * The chosen rows of a dense layer, sliced in JS: tiny, and tf.gather on the wasm backend yields
@@ -42,25 +42,36 @@ function keepColumns(kernel: tf.Tensor, bias: tf.Tensor, keep: number[]): tf.Ten
 export function consolidate(pool: LoadedPool, names: readonly string[]): ConsolidatedModel {
   const t0 = now();
   const plan = planQuery(pool.manifest, names);
-  const { sizePx, mean, std } = pool.manifest.input;
-  const input = tf.input({ shape: [sizePx, sizePx, 3], name: 'pixels' });
-  const norm = normalizer(mean, std);
-  const x = norm.layer.apply(input) as tf.SymbolicTensor;
-  norm.layer.setWeights(norm.weights);
-  norm.weights.forEach((w) => w.dispose());
-  const features = graftPart(pool.library, x, 'library_');
+  const graph = poolGraph(pool);
+  const tGraft = now();
+  const nodes = plan.parts.map((p) => expertNode(pool, p.expert));
+  const graftMs = now() - tGraft;
+  const q = ++querySeq;
+  const own: tf.layers.Layer[] = [];
   const logits = plan.parts.map((part, k) => {
-    const expert = pool.experts.get(part.expert)!;
-    const last = expert.layers[expert.layers.length - 1];
-    return graftPart(expert, features, `e${k}_${part.expert}_`, (layer, name) => {
-      if (layer !== last || part.whole) return undefined;
-      const [kernel, bias] = layer.getWeights();
-      const weights = keepColumns(kernel, bias, part.keep);
-      return { layer: tf.layers.dense({ units: part.keep.length, name }), weights };
-    });
+    if (part.whole) return nodes[k].logits;
+    const [kernel, bias] = nodes[k].fc.getWeights();
+    const dense = tf.layers.dense({ units: part.keep.length, name: `q${q}_${part.expert}_fc` });
+    const out = dense.apply(nodes[k].pooled) as tf.SymbolicTensor;
+    const weights = keepColumns(kernel, bias, part.keep);
+    dense.setWeights(weights);
+    weights.forEach((w) => w.dispose());
+    own.push(dense);
+    return out;
   });
-  const output = logits.length === 1 ? logits[0] : (tf.layers.concatenate({ name: 'logits' }).apply(logits) as tf.SymbolicTensor);
-  const model = tf.model({ inputs: input, outputs: output, name: 'poe_consolidated' });
+  let output = logits[0];
+  if (logits.length > 1) {
+    const concat = tf.layers.concatenate({ name: `q${q}_logits` });
+    output = concat.apply(logits) as tf.SymbolicTensor;
+    own.push(concat);
+  }
+  const model = tf.model({ inputs: graph.input, outputs: output, name: 'poe_consolidated' });
   const params = model.countParams() - 6;
-  return { model, labels: plan.labels, plan, params, buildMs: now() - t0 };
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    own.forEach((l) => l.dispose());
+  };
+  return { model, labels: plan.labels, plan, params, buildMs: now() - t0, graftMs, dispose };
 }

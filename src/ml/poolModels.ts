@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PoeError } from './errors';
 import type { PartFiles, PoolManifest } from './poolManifest';
 import type { PoolBundle } from './poolFetch';
+import { forgetPoolGraph } from './poolGraph';
 
 /** A pool ready for consolidation: the library and every expert as TF.js LayersModels. */
 export interface LoadedPool {
@@ -79,6 +80,7 @@ export async function instantiatePool(bundle: PoolBundle): Promise<LoadedPool> {
 }
 
 export function disposePool(pool: LoadedPool): void {
+  forgetPoolGraph(pool);
   pool.library.dispose();
   pool.experts.forEach((m) => m.dispose());
 }

@@ -49,6 +49,6 @@ export async function checkAgainstReference(pool: LoadedPool, ref: PoolReference
     const b = argmaxRows(want, k);
     return { images: ref.count, logits: want.length, maxAbsDiff, top1Agree: a.filter((v, i) => v === b[i]).length };
   } finally {
-    c.model.dispose();
+    c.dispose();
   }
 }

@@ -84,7 +84,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     const pool = runtime.pool;
     const { selected } = get();
     const replace = (next: typeof runtime.model) => {
-      if (runtime.model && runtime.model !== next) runtime.model.model.dispose();
+      if (runtime.model && runtime.model !== next) runtime.model.dispose();
       runtime.model = next;
     };
     if (!pool || selected.length === 0) {
@@ -98,7 +98,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       const size = pool.manifest.input.sizePx;
       await predictLogits(c.model, new Uint8Array(size * size * 3), 1, size); // warm-up so the first real frame is fast
       if (seq !== buildSeq) {
-        c.model.dispose(); // a newer selection started its own build meanwhile
+        c.dispose(); // a newer selection started its own build meanwhile
         return;
       }
       replace(c);

@@ -4,6 +4,7 @@ import { readCachedPool, writeCachedPool } from '../io/poolCache';
 import { POOLS_BASE_URL } from '../config';
 import { fetchPool, type FileProgress, type PoolBundle } from '../ml/poolFetch';
 import { disposePool, instantiatePool } from '../ml/poolModels';
+import { prepareGraph } from '../ml/poolGraph';
 import type { PoolManifest } from '../ml/poolManifest';
 import { parseReference } from '../ml/reference';
 import { runtime } from './runtime';
@@ -82,7 +83,8 @@ export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, 
       }
       set({ poolStatus: 'loading' });
       const pool = await instantiatePool(bundle);
-      if (runtime.model) runtime.model.model.dispose();
+      prepareGraph(pool);
+      if (runtime.model) runtime.model.dispose();
       runtime.model = null;
       if (runtime.pool) disposePool(runtime.pool);
       runtime.pool = pool;

@@ -36,7 +36,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
         expect(maxDiff).toBeLessThan(1e-4);
         const k = c.labels.length;
         expect(Array.from(argmaxRows(got, k))).toEqual(Array.from(argmaxRows(Float32Array.from(want), k)));
-        c.model.dispose();
+        c.dispose();
       }
     });
 
@@ -57,7 +57,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
       const got = await predictLogits(c.model, ref.images, ref.count, wrong.manifest.input.sizePx);
       const want = Array.from(referenceColumns(ref, c.plan.parts));
       expect(Math.max(...want.map((w, i) => Math.abs(w - got[i])))).toBeGreaterThan(1e-4);
-      c.model.dispose();
+      c.dispose();
       disposePool(wrong);
     });
   });

@@ -39,7 +39,7 @@ describe('exported consolidated model', () => {
     expect(meta.experts.map((e: { name: string }) => e.name)).toEqual(['people', 'vehicles_1', 'kitchen']);
     expect(meta.pool).toEqual({ name: 'fixture', version: 'fixture-1' });
     expect(meta.input.shape).toEqual([null, 32, 32, 3]);
-    c.model.dispose();
+    c.dispose();
     loaded.dispose();
   });
 
@@ -57,7 +57,7 @@ describe('exported consolidated model', () => {
       expect(diff).toBeLessThan(tol);
       m.dispose();
     }
-    c.model.dispose();
+    c.dispose();
   });
 });
 
@@ -66,7 +66,7 @@ describe('memory', () => {
     const cycle = async () => {
       const c = consolidate(pool, ['people', 'bowl']);
       await predictLogits(c.model, ref.images, 4, 32);
-      c.model.dispose();
+      c.dispose();
     };
     await cycle();
     const before = tf.memory().numTensors;

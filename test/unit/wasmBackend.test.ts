@@ -26,7 +26,7 @@ describe('wasm backend in Node', () => {
     const got = await predictLogits(c.model, ref.images, ref.count, 32);
     const want = referenceColumns(ref, c.plan.parts);
     expect(Math.max(...Array.from(want, (w, i) => Math.abs(w - got[i])))).toBeLessThan(1e-4);
-    c.model.dispose();
+    c.dispose();
   });
 
   it('reproduces every expert on the reference images', async () => {
