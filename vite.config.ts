@@ -9,5 +9,10 @@ export default defineConfig({
   server: { port: 5173, headers: isolation },
   preview: { port: 4173, headers: isolation },
   // No minification: tfjs-backend-wasm builds its thread workers from function source text, which minified names break.
-  build: { target: 'es2022', chunkSizeWarningLimit: 8192, minify: false },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 8192,
+    minify: false,
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
 });

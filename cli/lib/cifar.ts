@@ -23,10 +23,19 @@ export function dataDir(override?: string): string {
 
 /** Reads the CIFAR-100 test split (test.bin or test.bin.gz) as NHWC images. */
 export function readTestSplit(dir: string): CifarSplit {
-  const name = readdirSync(dir).find((f) => f === 'test.bin.gz' || f === 'test.bin');
-  if (!name) throw new PoeError('DATA_MISSING', `No test.bin or test.bin.gz in ${dir}.`);
-  const raw = readFileSync(path.join(dir, name));
-  const buf = name.endsWith('.gz') ? gunzipSync(raw) : raw;
+  return readSplit(dir, 'test');
+}
+
+/** 'train' is the builder's training split: all training records but the last 5,000 (the validation split). */
+export function readSplit(dir: string, split: 'train' | 'test'): CifarSplit {
+  const names = readdirSync(dir).filter((f) => new RegExp(`^${split}(\\.\\d+)?\\.bin(\\.gz)?$`).test(f)).sort();
+  if (!names.length) throw new PoeError('DATA_MISSING', `No ${split}.bin or ${split}.bin.gz in ${dir}.`);
+  const all = Buffer.concat(names.map((name) => {
+    const raw = readFileSync(path.join(dir, name));
+    return name.endsWith('.gz') ? gunzipSync(raw) : raw;
+  }));
+  const buf = split === 'train' ? all.subarray(0, all.length - 5000 * RECORD_BYTES) : all;
+  const name = names.join('+');
   if (buf.length % RECORD_BYTES) throw new PoeError('DATA_MISSING', `${name} is not a CIFAR-100 binary file (size ${buf.length}).`);
   const count = buf.length / RECORD_BYTES;
   const images = new Uint8Array(count * 3072);

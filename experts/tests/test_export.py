@@ -50,3 +50,19 @@ def test_unknown_expert_names_and_class_counts_are_refused(tmp_path):
     with pytest.raises(SystemExit, match='not a PyTorch file'):
         (tmp_path / 'junk.pt').write_bytes(b'nope')
         export_pool.main(['--library', str(tmp_path / 'junk.pt'), '--expert', f'people={e}', '--out', str(tmp_path / 'p')])
+
+
+def test_a_part_read_back_from_tfjs_equals_the_exported_state_dict(tmp_path):
+    from poe.tfjs_import import read_part
+    torch.manual_seed(0)
+    lib, e = Library(16, 1), Expert(32, 16, 5)
+    for m in (lib, e):
+        for bn in [x for x in m.modules() if isinstance(x, torch.nn.BatchNorm2d)]:
+            bn.running_mean.uniform_(-1, 1)
+    lp, ep = write(tmp_path, 'lib', lib), write(tmp_path, 'e', e)
+    export_pool.main(['--library', str(lp), '--expert', f'people={ep}', '--out', str(tmp_path / 'pool'), '--reference-images', '2'])
+    for module, folder in ((lib, 'library'), (e, 'experts/people')):
+        back = read_part(tmp_path / 'pool' / folder)
+        want = {k: v for k, v in module.state_dict().items() if not k.endswith('num_batches_tracked')}
+        assert set(back) == set(want)
+        assert all(torch.equal(back[k], want[k]) for k in want)

@@ -22,7 +22,7 @@ export function PoolPanel() {
           <strong>{manifest.name}</strong> v{manifest.version}: {manifest.classes.length} classes, {manifest.experts.length} experts,{' '}
           {formatBytes(bytes)}
           {oracleTop1 !== undefined && <>, oracle top-1 {(100 * oracleTop1).toFixed(1)} %</>}. Loaded from{' '}
-          <span data-testid="pool-source">{source === 'cache' ? 'this browser’s storage' : 'the network'}</span> in {loadMs.toFixed(0)} ms.{' '}
+          <span data-testid="pool-source" data-load-ms={loadMs}>{source === 'cache' ? 'this browser’s storage' : 'the network'}</span> in {loadMs.toFixed(0)} ms.{' '}
           <button type="button" onClick={() => void reload()}>Clear cache and re-download</button>
         </p>
       )}

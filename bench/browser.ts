@@ -1,0 +1,80 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../cli/lib/paths';
+import { launchChromium } from '../test/e2e/browser';
+import { stat, type BackendBench, type Stat } from '../src/ml/benchmark';
+
+export interface BrowserFigures {
+  backends: (BackendBench & { crossOriginIsolated?: boolean })[];
+  errors: Record<string, string>;
+  poolLoadColdMs: Stat;
+  poolLoadWarmMs: Stat;
+  webcamFps: Stat;
+}
+
+const PORT = 4185;
+
+/** Serves the production build and measures it in headless Chromium: bench.html per backend, and the app. */
+export async function benchBrowser(log: (s: string) => void): Promise<BrowserFigures> {
+  const vite = path.join(REPO_ROOT, 'node_modules', '.bin', 'vite');
+  const env = { ...process.env, NODE_ENV: 'production' };
+  execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit', env });
+  const server = spawn(vite, ['preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore', env });
+  const base = `http://127.0.0.1:${PORT}/`;
+  for (let i = 0; i < 150 && !(await fetch(base).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
+  const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-bench-')), 'clip.y4m');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x480:rate=30', '-t', '3', '-pix_fmt', 'yuv420p', clip]);
+  const browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  const out: BrowserFigures = { backends: [], errors: {}, poolLoadColdMs: stat([0]), poolLoadWarmMs: stat([0]), webcamFps: stat([0]) };
+  try {
+    for (const backend of ['wasm', 'webgl', 'webgpu']) {
+      log(`  chromium ${backend}…`);
+      const page = await browser.newPage();
+      await page.goto(`${base}bench.html?backend=${backend}${backend === 'wasm' ? '' : '&quick=1'}`);
+      await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 900_000, polling: 500 });
+      const err = await page.evaluate(() => window.benchError);
+      if (err) out.errors[backend] = err;
+      else out.backends.push((await page.evaluate(() => window.benchResult)) as BackendBench);
+      await page.close();
+    }
+    log('  chromium app: pool loading and webcam…');
+    const cold: number[] = [], warm: number[] = [];
+    const loadMs = async (p: import('playwright-core').Page) => {
+      await p.waitForSelector('section.pool[data-status="ready"]', { timeout: 120_000 });
+      return Number(await p.getAttribute('[data-testid="pool-source"]', 'data-load-ms'));
+    };
+    for (let i = 0; i < 5; i++) {
+      const context = await browser.newContext();
+      const p = await context.newPage();
+      await p.goto(`${base}?backend=wasm`);
+      cold.push(await loadMs(p));
+      for (let j = 0; j < 2; j++) {
+        await p.reload();
+        warm.push(await loadMs(p));
+      }
+      if (i === 4) {
+        for (const t of ['people', 'vehicles_1', 'vehicles_2', 'trees', 'fish']) await p.check(`input[data-task="${t}"]`);
+        await p.click('[data-testid="webcam-start"]');
+        await p.waitForSelector('[data-testid="webcam-fps"]');
+        await p.waitForTimeout(2000);
+        const fps: number[] = [];
+        for (let k = 0; k < 5; k++) {
+          const f0 = Number(await p.getAttribute('[data-testid="webcam-fps"]', 'data-frames'));
+          const t0 = Date.now();
+          await p.waitForTimeout(1000);
+          fps.push(((Number(await p.getAttribute('[data-testid="webcam-fps"]', 'data-frames')) - f0) * 1000) / (Date.now() - t0));
+        }
+        out.webcamFps = stat(fps);
+      }
+      await context.close();
+    }
+    out.poolLoadColdMs = stat(cold);
+    out.poolLoadWarmMs = stat(warm);
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  return out;
+}

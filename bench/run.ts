@@ -1,0 +1,93 @@
+// npm run bench: query latency, inference speed, pool loading, sizes and memory in Node and headless
+// Chromium, against per-query training (TF.js and PyTorch), measured side by side in one run.
+// Prints a table and writes bench/results.json. Options: --skip-browser, --skip-training, --budget-s N.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { measureAccuracy } from '../src/ml/accuracy';
+import { benchBackend, type BackendBench } from '../src/ml/benchmark';
+import { consolidate } from '../src/ml/consolidate';
+import { modelFiles } from '../src/ml/exportModel';
+import { prepareGraph } from '../src/ml/poolGraph';
+import { parseArgs } from '../cli/lib/args';
+import { dataDir, readTestSplit } from '../cli/lib/cifar';
+import { loadPoolFromDir } from '../cli/lib/folderSource';
+import { useNodeBackend } from '../cli/lib/nodeBackend';
+import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
+import { benchBrowser, type BrowserFigures } from './browser';
+import { transferBaselineTfjs, type TrainingBaseline } from './transferTfjs';
+import { report } from './report';
+
+const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 120] [--out bench/results.json]';
+const args = parseArgs(process.argv.slice(2),
+  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '120', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
+const log = (s: string) => console.error(s);
+const TRAINING_QUERY = ['people', 'vehicles_1'];
+
+async function main() {
+  const started = Date.now();
+  await useNodeBackend('wasm');
+  const pool = await loadPoolFromDir(args.pool);
+  const data = dataDir(args.data || undefined);
+  const node: BackendBench[] = [];
+  for (const backend of ['wasm', 'cpu'] as const) {
+    log(`node ${backend}…`);
+    await useNodeBackend(backend);
+    prepareGraph(pool);
+    node.push(await benchBackend(pool, { quick: backend === 'cpu' }));
+  }
+  await useNodeBackend('wasm');
+
+  log('sizes…');
+  const sizes = [] as { experts: number; float32: number; float16: number; uint8: number }[];
+  for (const n of [1, 5, 20].filter((k) => k <= pool.experts.size)) {
+    const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
+    const row = { experts: n, float32: 0, float16: 0, uint8: 0 };
+    for (const p of ['float32', 'float16', 'uint8'] as const) {
+      const f = await modelFiles(c, pool.manifest, p);
+      row[p] = f['weights.bin'].byteLength + f['model.json'].length + f['metadata.json'].length;
+    }
+    sizes.push(row);
+    c.dispose();
+  }
+
+  const training: TrainingBaseline[] = [];
+  const test = readTestSplit(data);
+  const c = consolidate(pool, TRAINING_QUERY);
+  const target = (await measureAccuracy(c, test.images, test.fine, 32)).top1;
+  c.dispose();
+  if (!args['skip-training']) {
+    const budget = Number(args['budget-s']);
+    log(`training baselines (target ${(100 * target).toFixed(1)} %, budget ${budget} s each)…`);
+    training.push(await transferBaselineTfjs(pool, data, TRAINING_QUERY, target, budget));
+    prepareGraph(pool);
+    const py = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
+      '--target', String(target), '--budget-s', String(budget), ...(args.data ? ['--data', args.data] : [])], { encoding: 'utf8' });
+    if (py.status === 0) training.push(JSON.parse(py.stdout));
+    else log(`PyTorch baseline failed: ${py.stderr.slice(-500)}`);
+  }
+
+  let browser: BrowserFigures | null = null;
+  if (!args['skip-browser']) {
+    log('headless chromium…');
+    browser = await benchBrowser(log);
+  }
+  const results = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, TF.js ${tf.version.tfjs}`,
+    pool: { name: pool.manifest.name, version: pool.manifest.version, bytes: pool.bytes },
+    node, browser, sizes, consolidatedTop1: { query: TRAINING_QUERY, top1: target }, training,
+    seconds: (Date.now() - started) / 1000,
+  };
+  mkdirSync(path.dirname(args.out), { recursive: true });
+  writeFileSync(args.out, JSON.stringify(results, null, 2));
+  console.log(report(results));
+  console.log(`\nwrote ${path.relative(process.cwd(), args.out)} (${results.seconds.toFixed(0)} s)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

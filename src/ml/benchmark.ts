@@ -1,0 +1,146 @@
+import * as tf from '@tensorflow/tfjs';
+import { consolidate } from './consolidate';
+import { forgetPoolGraph, prepareGraph } from './poolGraph';
+import type { LoadedPool } from './poolModels';
+import { predictLogits } from './predict';
+
+/** Median, min and max of repeated measurements. */
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1], runs: s.length };
+}
+
+export interface QueryLatency {
+  query: string;
+  experts: number;
+  classes: number;
+  /** Graph assembly: plan, concatenation, tf.model (pool graph already prepared). */
+  assembleMs: Stat;
+  /** Attaching weights: grafting the library and the query's experts into a fresh pool graph. */
+  weightsMs: Stat;
+  /** First prediction of the new model (one 32 x 32 image, including reading the result back). */
+  firstInferenceMs: Stat;
+  /** Selection -> first prediction with the pool graph prepared at load time (what the app does). */
+  totalMs: Stat;
+}
+
+const now = () => performance.now();
+
+/** The standard query set: the first n experts for n = 1, 2, 5, 10, 20, and a class-level query. */
+export function benchQueries(pool: LoadedPool): { query: string; names: string[] }[] {
+  const experts = pool.manifest.experts.map((e) => e.name);
+  const sizes = [1, 2, 5, 10, 20].filter((n) => n <= experts.length);
+  const classes = pool.manifest.classes.filter((_, i) => i % 10 === 0).map((c) => c.name);
+  return [
+    ...sizes.map((n) => ({ query: `${n} expert${n > 1 ? 's' : ''}`, names: experts.slice(0, n) })),
+    { query: `${classes.length} single classes`, names: classes },
+  ];
+}
+
+export async function measureQueryLatency(pool: LoadedPool, names: string[], query: string, reps: number): Promise<QueryLatency> {
+  const size = pool.manifest.input.sizePx;
+  const pixel = new Uint8Array(size * size * 3);
+  const assemble: number[] = [], weights: number[] = [], first: number[] = [], total: number[] = [];
+  let classes = 0, experts = 0;
+  for (let r = 0; r < reps; r++) {
+    // Cold: a fresh pool graph, so the weights of the library and the query's experts are attached anew.
+    forgetPoolGraph(pool);
+    const cold = consolidate(pool, names);
+    weights.push(cold.graftMs);
+    cold.dispose();
+    prepareGraph(pool);
+    const t0 = now();
+    const c = consolidate(pool, names);
+    const t1 = now();
+    await predictLogits(c.model, pixel, 1, size);
+    const t2 = now();
+    assemble.push(t1 - t0);
+    first.push(t2 - t1);
+    total.push(t2 - t0);
+    classes = c.labels.length;
+    experts = c.plan.parts.length;
+    c.dispose();
+  }
+  return { query, experts, classes, assembleMs: stat(assemble), weightsMs: stat(weights), firstInferenceMs: stat(first), totalMs: stat(total) };
+}
+
+export interface Throughput {
+  experts: number;
+  batch: number;
+  imagesPerSecond: Stat;
+}
+
+/** Images per second of a consolidated model at a batch size, over `rounds` timed rounds of ~`ms` each. */
+export async function measureThroughput(pool: LoadedPool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
+  const size = pool.manifest.input.sizePx;
+  const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
+  const x = tf.randomUniform([batch, size, size, 3], 0, 255);
+  const once = async () => {
+    const y = c.model.predict(x) as tf.Tensor;
+    await y.data();
+    y.dispose();
+  };
+  await once();
+  await once();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let k = 0;
+    const t0 = now();
+    while (now() - t0 < ms) {
+      await once();
+      k++;
+    }
+    rates.push((k * batch * 1000) / (now() - t0));
+  }
+  x.dispose();
+  c.dispose();
+  return { experts: n, batch, imagesPerSecond: stat(rates) };
+}
+
+export interface MemoryFigures {
+  frames: number;
+  afterBuild: { tensors: number; bytes: number };
+  afterFrames: { tensors: number; bytes: number };
+}
+
+/** Tensors held after building an n=5 model, and after `frames` single-image predictions on it. */
+export async function measureMemory(pool: LoadedPool, frames = 1000): Promise<MemoryFigures> {
+  const size = pool.manifest.input.sizePx;
+  const c = consolidate(pool, pool.manifest.experts.slice(0, 5).map((e) => e.name));
+  const px = new Uint8Array(size * size * 3);
+  await predictLogits(c.model, px, 1, size);
+  const a = tf.memory();
+  for (let i = 0; i < frames; i++) {
+    px.fill(i % 251);
+    await predictLogits(c.model, px, 1, size);
+  }
+  const b = tf.memory();
+  c.dispose();
+  return { frames, afterBuild: { tensors: a.numTensors, bytes: a.numBytes }, afterFrames: { tensors: b.numTensors, bytes: b.numBytes } };
+}
+
+export interface BackendBench {
+  backend: string;
+  queries: QueryLatency[];
+  throughput: Throughput[];
+  memory: MemoryFigures;
+}
+
+/** Everything measured on the active backend; `quick` lowers the repetitions for slow backends. */
+export async function benchBackend(pool: LoadedPool, { reps = 15, quick = false } = {}): Promise<BackendBench> {
+  const queries: QueryLatency[] = [];
+  for (const q of benchQueries(pool)) queries.push(await measureQueryLatency(pool, q.names, q.query, quick ? 3 : reps));
+  const throughput: Throughput[] = [];
+  for (const n of [1, 5, 20].filter((k) => k <= pool.experts.size))
+    for (const batch of [1, 32]) throughput.push(await measureThroughput(pool, n, batch, quick ? 2 : 5, quick ? 300 : 400));
+  prepareGraph(pool);
+  return { backend: tf.getBackend(), queries, throughput, memory: await measureMemory(pool, quick ? 200 : 1000) };
+}
