@@ -9,6 +9,7 @@ epoch checkpoint. Each stage's wall time and metrics go into the pool manifest.
 Output: the pool folder --pool (default public/pools/quick or public/pools/cifar100).
 """
 import json
+import os
 import subprocess
 import sys
 import time
@@ -77,7 +78,7 @@ def main(argv):
                     'valTaskTop1': {k: e['metrics']['val_task_top1'] for k, e in experts.items()}},
         'stageWallSeconds': {'oracle': oracle['metrics']['wall_s'], 'library': library['metrics']['wall_s'],
                              'experts': max(e['metrics']['wall_s'] for e in experts.values())},
-        'machine': f'{torch.get_num_threads()} CPU threads' if cfg['device'] == 'cpu' else cfg['device'],
+        'machine': f'{os.cpu_count()} CPU cores' if cfg['device'] == 'cpu' else cfg['device'],
     }
     mpath = outp / 'metrics.json'
     mpath.write_text(json.dumps(metrics, indent=1))

@@ -1,0 +1,194 @@
+"""Writes experts/RESULTS.md (and results.json) for a built pool: oracle, library student, each
+expert, consolidated accuracy over query families, the oracle restricted to the same classes,
+cross-expert errors, and per-query training baselines (Transfer, CKD per query) with wall times.
+
+  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-medium      # ~15 minutes on 2 cores
+
+Everything is measured on the CIFAR-100 test set with the checkpoints that the pool was exported from.
+Baselines train on precomputed (unaugmented) library features, 15 epochs, SGD lr 0.05, batch 128.
+"""
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from poe import data  # noqa: E402
+from poe.oracle import load_oracle  # noqa: E402
+from poe.train import ckd_loss, predict  # noqa: E402
+from poe.wrn import Expert, Library  # noqa: E402
+
+SIX = ['large_omnivores_and_herbivores', 'medium_mammals', 'people', 'small_mammals', 'vehicles_1', 'vehicles_2']
+TARGETS = {2: 79.0, 3: 76.4, 4: 74.2, 5: 72.2, 6: 70.5}
+
+
+def load_build(build):
+    lib = Library(16, 1)
+    lib.load_state_dict(torch.load(build / 'library.pt', map_location='cpu')['state_dict'])
+    experts = {}
+    for p in sorted((build / 'experts').glob('*.pt')):
+        ck = torch.load(p, map_location='cpu')
+        e = Expert(32, ck['state_dict']['bn1.weight'].shape[0], len(ck['classes']))
+        e.load_state_dict(ck['state_dict'])
+        experts[p.stem] = (e.eval(), ck['classes'], ck['metrics'])
+    return lib.eval(), experts
+
+
+def query_eval(tasks, experts, expert_logits, oracle_logits, y):
+    cols = [c for t in tasks for c in experts[t][1]]
+    owner = np.array([i for i, t in enumerate(tasks) for _ in experts[t][1]])
+    mask = np.isin(y, cols)
+    z = np.concatenate([expert_logits[t][mask] for t in tasks], 1)
+    truth = np.array([cols.index(c) for c in y[mask]])
+    pred = z.argmax(1)
+    wrong = pred != truth
+    oracle_pred = oracle_logits[mask][:, cols].argmax(1)
+    return {'top1': float((~wrong).mean()), 'oracle_top1': float((oracle_pred == truth).mean()),
+            'cross_expert_share': float((owner[pred[wrong]] != owner[truth[wrong]]).mean()) if wrong.any() else 0.0}
+
+
+def summarize(rows):
+    a = lambda k: np.array([r[k] for r in rows]) * 100
+    return {'queries': len(rows), 'mean': float(a('top1').mean()), 'std': float(a('top1').std(ddof=1) if len(rows) > 1 else 0.0),
+            'oracle_mean': float(a('oracle_top1').mean()), 'cross_expert_share': float(a('cross_expert_share').mean())}
+
+
+def train_head(feats, targets, loss_fn, n_out, epochs, seed):
+    torch.manual_seed(seed)
+    head = Expert(feats.shape[1], 16, n_out)
+    opt = torch.optim.SGD(head.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    steps = epochs * ((len(feats) + 127) // 128)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 0.05, total_steps=steps, pct_start=0.15)
+    for _ in range(epochs):
+        head.train()
+        perm = torch.randperm(len(feats))
+        for i in range(0, len(feats), 128):
+            idx = perm[i:i + 128]
+            loss = loss_fn(head(feats[idx]), targets[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    return head.eval()
+
+
+def baselines(tasks, experts, lib_train, oracle_train, ytr, lib_test, yte, epochs):
+    cols = [c for t in tasks for c in experts[t][1]]
+    remap = {c: i for i, c in enumerate(cols)}
+    mte = np.isin(yte, cols)
+    truth = torch.tensor([remap[c] for c in yte[mte]])
+    acc = lambda h: float((h(lib_test[mte]).argmax(1) == truth).float().mean())
+    out = {}
+    t0 = time.time()
+    mtr = np.isin(ytr, cols)
+    h = train_head(lib_train[mtr], torch.tensor([remap[c] for c in ytr[mtr]]), F.cross_entropy, len(cols), epochs, 0)
+    with torch.no_grad():
+        out['transfer'] = {'top1': acc(h), 'seconds': time.time() - t0}
+    t0 = time.time()
+    zc = oracle_train[:, cols]
+    h = train_head(lib_train, zc, lambda z, zo: ckd_loss(z, zo, 4.0, 0.3), len(cols), epochs, 0)
+    with torch.no_grad():
+        out['ckd_per_query'] = {'top1': acc(h), 'seconds': time.time() - t0}
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument('--build', type=Path, required=True)
+    p.add_argument('--data', default=None)
+    p.add_argument('--out', type=Path, default=Path(__file__).resolve().parent / 'RESULTS.md')
+    p.add_argument('--baseline-queries', type=int, default=6)
+    p.add_argument('--baseline-epochs', type=int, default=15)
+    p.add_argument('--seed', type=int, default=0)
+    args = p.parse_args(argv)
+    torch.set_num_threads(os.cpu_count())
+    device = torch.device('cpu')
+    t_start = time.time()
+    fine_names, coarse_names = data.label_names(args.data)
+    xte, yte, _ = data.load_split('test', args.data)
+    oracle, oracle_ck = load_oracle(args.build, device)
+    lib, experts = load_build(args.build)
+    lib_ck = torch.load(args.build / 'library.pt', map_location='cpu')
+    print('test-set logits…', flush=True)
+    oracle_logits = predict(oracle, xte, device).numpy()
+    lib_test = predict(lib, xte, device)
+    with torch.no_grad():
+        expert_logits = {t: e(lib_test).numpy() for t, (e, _, _) in experts.items()}
+    res = {'build': str(args.build), 'oracle': {'arch': f'WRN-{oracle_ck["arch"]["depth"]}-{oracle_ck["arch"]["widen"]}',
+                                                 'test_top1': float((oracle_logits.argmax(1) == yte).mean()), **oracle_ck['cfg']},
+           'library_student_test_top1': lib_ck['metrics']['student_test_top1'], 'experts': {}, 'six': {}, 'random': {}}
+    for t, (e, classes, m) in experts.items():
+        mask = np.isin(yte, classes)
+        pred = np.array(classes)[expert_logits[t][mask].argmax(1)]
+        res['experts'][t] = {'test_task_top1': float((pred == yte[mask]).mean()), 'params': m['params']}
+    for n in range(2, 7):
+        rows = [query_eval(list(q), experts, expert_logits, oracle_logits, yte) for q in itertools.combinations(SIX, n)]
+        res['six'][n] = summarize(rows)
+    rng = np.random.default_rng(args.seed)
+    names = list(experts)
+    for n in (2, 5, 10, 20):
+        qs = [list(rng.choice(names, n, replace=False)) for _ in range(20 if n < 20 else 1)]
+        res['random'][n] = summarize([query_eval(q, experts, expert_logits, oracle_logits, yte) for q in qs])
+    print('baselines…', flush=True)
+    xtr, ytr, _ = data.load_split('train', args.data)
+    lib_train = predict(lib, xtr, device)
+    oracle_train = predict(oracle, xtr, device)
+    sizes = [2, 3, 4, 5, 2, 3][:args.baseline_queries]
+    res['baselines'] = []
+    for k, n in enumerate(sizes):
+        q = list(rng.choice(SIX, n, replace=False))
+        poe = query_eval(q, experts, expert_logits, oracle_logits, yte)['top1']
+        b = baselines(q, experts, lib_train, oracle_train, ytr, lib_test, yte, args.baseline_epochs)
+        res['baselines'].append({'query': q, 'poe_top1': poe, **b})
+        print(f'  {q}: PoE {poe:.3f}, transfer {b["transfer"]["top1"]:.3f} ({b["transfer"]["seconds"]:.0f}s), '
+              f'CKD {b["ckd_per_query"]["top1"]:.3f} ({b["ckd_per_query"]["seconds"]:.0f}s)', flush=True)
+    res['seconds'] = time.time() - t_start
+    metrics = json.loads((args.build / 'metrics.json').read_text()) if (args.build / 'metrics.json').exists() else {}
+    args.out.with_suffix('.json').write_text(json.dumps(res, indent=1))
+    args.out.write_text(render(res, metrics))
+    print(f'wrote {args.out} ({res["seconds"]:.0f}s)')
+
+
+def render(r, metrics):
+    pct = lambda x: f'{100 * x:.1f}'
+    L = ['# Expert pool results', '',
+         f'Generated by `/usr/bin/python3 experts/results.py --build {r["build"]}` from the checkpoints the pool was exported from; '
+         'CIFAR-100 test set (10,000 images). Do not edit by hand.', '',
+         f'- Oracle {r["oracle"]["arch"]}: **{pct(r["oracle"]["test_top1"])} %** top-1 ({r["oracle"]["epochs"]} epochs, '
+         f'{r["oracle"].get("n_train") or 45000} training images, {r["oracle"]["schedule"]} lr {r["oracle"]["lr"]}, label smoothing {r["oracle"]["label_smoothing"]}).',
+         f'- Library student WRN-16-1 (KD from the oracle): **{pct(r["library_student_test_top1"])} %** top-1.']
+    if metrics.get('stageWallSeconds'):
+        w = metrics['stageWallSeconds']
+        L.append(f'- Stage wall time on this machine ({metrics.get("machine", "")}): oracle {w["oracle"] / 60:.0f} min, '
+                 f'library {w["library"] / 60:.0f} min, experts {w["experts"] / 60:.0f} min.')
+    L += ['', '## Each expert on its own superclass (top-1 among its 5 classes)', '', '| expert | top-1 % | params |', '|---|---|---|']
+    L += [f'| {t} | {pct(e["test_task_top1"])} | {e["params"]:,} |' for t, e in r['experts'].items()]
+    L += ['', '## Consolidated accuracy, all combinations of the six superclasses', '',
+          f'Superclasses: {", ".join(SIX)}. Cross-expert share: errors whose winning logit belongs to another expert than the true class.', '',
+          '| n | queries | PoE top-1 % (mean ± std) | target % | gap | oracle on same classes % | cross-expert share of errors % |', '|---|---|---|---|---|---|---|']
+    for n, s in r['six'].items():
+        n = int(n)
+        L.append(f'| {n} | {s["queries"]} | {s["mean"]:.1f} ± {s["std"]:.1f} | {TARGETS[n]} | {s["mean"] - TARGETS[n]:+.1f} | {s["oracle_mean"]:.1f} | {s["cross_expert_share"]:.1f} |')
+    L += ['', '## Random queries over all 20 superclasses (seed 0)', '',
+          '| n | queries | PoE top-1 % (mean ± std) | oracle on same classes % | cross-expert share % |', '|---|---|---|---|---|']
+    L += [f'| {n} | {s["queries"]} | {s["mean"]:.1f} ± {s["std"]:.1f} | {s["oracle_mean"]:.1f} | {s["cross_expert_share"]:.1f} |' for n, s in r['random'].items()]
+    L += ['', '## Per-query training baselines (2 CPU cores)', '',
+          'Transfer: frozen library + new expert-shaped head, cross-entropy on the query\'s training images. '
+          'CKD per query: the same head distilled from the oracle (soft + scale loss) on all training images. '
+          'Wall time includes training only (features and oracle logits precomputed once); PoE answers in milliseconds.', '',
+          '| query | n | PoE % | Transfer % (s) | CKD per query % (s) |', '|---|---|---|---|---|']
+    for b in r['baselines']:
+        L.append(f'| {", ".join(b["query"])} | {len(b["query"])} | {pct(b["poe_top1"])} | {pct(b["transfer"]["top1"])} ({b["transfer"]["seconds"]:.0f}) | '
+                 f'{pct(b["ckd_per_query"]["top1"])} ({b["ckd_per_query"]["seconds"]:.0f}) |')
+    return '\n'.join(L) + '\n'
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
