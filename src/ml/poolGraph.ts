@@ -42,7 +42,7 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
     const input = tf.input({ shape: [sizePx, sizePx, 3], name: 'pixels' });
     const norm = normalize(input, mean, std);
     const layers: tf.layers.Layer[] = [norm.layer];
-    const features = graftPart(pool.library, norm.out, 'library_', layers);
+    const features = graftPart(pool.library, norm.out, 'library_', layers, true);
     g = { input, features, experts: new Map(), layers };
     graphs.set(pool, g);
   }
@@ -55,7 +55,7 @@ export function expertNode(pool: LoadedPool, name: string): ExpertNode {
   if (!node) {
     const part = pool.experts.get(name)!;
     const before = g.layers.length;
-    const logits = graftPart(part, g.features, `${name}_`, g.layers);
+    const logits = graftPart(part, g.features, `${name}_`, g.layers, true);
     const fc = g.layers[g.layers.length - 1];
     if (g.layers.length === before || !(fc.inboundNodes[0].inputTensors[0] instanceof tf.SymbolicTensor))
       throw new Error(`expert ${name}: unexpected graph`);

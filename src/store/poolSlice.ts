@@ -83,7 +83,6 @@ export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, 
       }
       set({ poolStatus: 'loading' });
       const pool = await instantiatePool(bundle);
-      prepareGraph(pool);
       if (runtime.model) runtime.model.dispose();
       runtime.model = null;
       if (runtime.pool) disposePool(runtime.pool);
@@ -95,6 +94,8 @@ export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, 
       });
       get().dropUnknownSelection();
       await get().buildModel();
+      // Graft the remaining experts while the user looks at the page, so later queries pay nothing for them.
+      setTimeout(() => runtime.pool === pool && prepareGraph(pool), 0);
       if (source === 'cache') void get().checkForPoolUpdate();
     } catch (e) {
       // A failed load leaves the previous pool (if any) and the cache untouched.
