@@ -31,13 +31,15 @@ export async function benchBrowser(log: (s: string) => void): Promise<BrowserFig
   try {
     for (const backend of ['wasm', 'webgl', 'webgpu']) {
       log(`  chromium ${backend}…`);
-      const page = await browser.newPage();
+      // A browser of its own per backend: the software WebGPU adapter does not survive a shared one.
+      const own = await launchChromium();
+      const page = await own.newPage();
       await page.goto(`${base}bench.html?backend=${backend}${backend === 'wasm' ? '' : '&quick=1'}`);
       await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: 900_000, polling: 500 });
       const err = await page.evaluate(() => window.benchError);
       if (err) out.errors[backend] = err;
       else out.backends.push((await page.evaluate(() => window.benchResult)) as BackendBench);
-      await page.close();
+      await own.close();
     }
     log('  chromium app: pool loading and webcam…');
     const cold: number[] = [], warm: number[] = [];

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolidate } from '../../src/ml/consolidate';
 import { modelFiles } from '../../src/ml/exportModel';
+import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { predictLogits } from '../../src/ml/predict';
 import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
 import { loadPoolFromDir } from '../../cli/lib/folderSource';
@@ -16,15 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => disposePool(pool));
 
-async function reload(files: Awaited<ReturnType<typeof modelFiles>>): Promise<tf.LayersModel> {
-  const json = JSON.parse(files['model.json']);
-  const w = files['weights.bin'];
-  return tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: json.weightsManifest[0].weights,
-    weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
-  }));
-}
+const reload = loadModelFiles;
 
 describe('exported consolidated model', () => {
   it('loads with plain tf.loadLayersModel (no custom layers) and predicts exactly as the in-memory model', async () => {
