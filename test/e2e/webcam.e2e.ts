@@ -77,7 +77,7 @@ describe('webcam test (fake camera fed from a y4m clip)', () => {
     await page.check('input[data-task="people"]');
     await modelWithClasses(page, 5);
     const requests: string[] = [];
-    context.on('request', (r) => requests.push(r.url()));
+    context.on('request', (r) => { if (/^https?:/.test(r.url())) requests.push(r.url()); });
     await page.click('[data-testid="webcam-start"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="webcam-fps"]')?.getAttribute('data-frames')) >= 30, null, { timeout: 60_000 });
     const t0 = await tensors(page);
