@@ -11,7 +11,8 @@ export function PoolPanel() {
   const error = useAppStore((s) => s.poolError);
   const notice = useAppStore((s) => s.poolNotice);
   const reload = useAppStore((s) => s.clearCacheAndReload);
-  const oracleTop1 = (manifest?.metrics?.oracle as { test_top1?: number } | undefined)?.test_top1;
+  const metrics = manifest?.metrics as PoolMetrics | undefined;
+  const oracleTop1 = metrics?.oracle?.test_top1;
   return (
     <section className="panel pool" aria-label="Expert pool" data-status={status}>
       <h2>Expert pool</h2>
@@ -26,8 +27,23 @@ export function PoolPanel() {
           <button type="button" onClick={() => void reload()}>Clear cache and re-download</button>
         </p>
       )}
+      {metrics?.oracle && (
+        <p className="pool-metrics">
+          Built {String(manifest?.provenance?.builtAt ?? '').slice(0, 10)} from a {metrics.oracle.arch} oracle
+          {metrics.library?.student_test_top1 !== undefined && <>; library student {(100 * metrics.library.student_test_top1).toFixed(1)} % top-1</>}
+          {metrics.stageWallSeconds && <>; build time {Object.entries(metrics.stageWallSeconds).map(([k, v]) => `${k} ${Math.round(v / 60)} min`).join(', ')}</>}
+          {metrics.machine && <> on {metrics.machine}</>}.
+        </p>
+      )}
       {error && <p className="error" role="alert">{error}</p>}
       {notice && <p className="notice" role="status">{notice}</p>}
     </section>
   );
+}
+
+interface PoolMetrics {
+  oracle?: { arch: string; test_top1?: number };
+  library?: { student_test_top1?: number };
+  stageWallSeconds?: Record<string, number>;
+  machine?: string;
 }
