@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { validateManifest } from '../../src/ml/poolManifest';
+import { appStore } from '../../src/store';
+import { DEFAULT_POOL_DIR } from './helpers';
+
+// Store logic through getState(), no rendering (zustand/vanilla).
+const manifest = validateManifest(JSON.parse(readFileSync(path.join(DEFAULT_POOL_DIR, 'pool.json'), 'utf8')));
+const s = () => appStore.getState();
+
+beforeEach(() => appStore.setState({ manifest, selected: [] }));
+
+describe('selection slice', () => {
+  it('a superclass tick replaces its single classes, and unticking one class keeps its siblings', () => {
+    s().toggleClass('boy', 'people');
+    s().toggleClass('girl', 'people');
+    expect(s().selected).toEqual(['boy', 'girl']);
+    s().toggleName('people');
+    expect(s().selected).toEqual(['people']);
+    s().toggleClass('man', 'people');
+    expect(s().selected.sort()).toEqual(['baby', 'boy', 'girl', 'woman']);
+  });
+
+  it('ticking the last missing class of a superclass selects the superclass', () => {
+    for (const c of ['baby', 'boy', 'girl', 'man']) s().toggleClass(c, 'people');
+    s().toggleClass('woman', 'people');
+    expect(s().selected).toEqual(['people']);
+  });
+
+  it('select all and clear', () => {
+    s().selectAll();
+    expect(s().selected).toHaveLength(20);
+    s().clearSelection();
+    expect(s().selected).toEqual([]);
+  });
+
+  it('drops names the pool does not know (e.g. a selection persisted for another pool)', () => {
+    appStore.setState({ selected: ['people', 'dragon', 'apple'] });
+    s().dropUnknownSelection();
+    expect(s().selected).toEqual(['people', 'apple']);
+  });
+
+  it('persists only the selection, pool id and backend preference', () => {
+    appStore.setState({ selected: ['trees'] });
+    const saved = appStore.persist.getOptions().storage!.getItem('poe-studio') as { state: Record<string, unknown> };
+    expect(Object.keys(saved.state).sort()).toEqual(['poolId', 'preferredBackend', 'selected']);
+    expect(saved.state.selected).toEqual(['trees']);
+  });
+});
