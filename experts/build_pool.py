@@ -53,7 +53,8 @@ def main(argv):
     cfg = config.parse(DEFAULTS, argv, __doc__)
     kind = 'quick' if quick else 'full'
     out = cfg['out'] or f'experts/checkpoints/{kind}'
-    pool = Path(cfg['pool'] or data.REPO_ROOT / 'public' / 'pools' / ('quick' if quick else 'cifar100'))
+    pool = Path(cfg['pool'] or Path('public') / 'pools' / ('quick' if quick else 'cifar100'))
+    pool = pool if pool.is_absolute() else data.REPO_ROOT / pool  # stages run in experts/, so anchor relative paths
     name = cfg['name'] or ('cifar100-quick' if quick else 'cifar100')
     try:
         data.data_dir(cfg['data'] or None)
@@ -61,7 +62,7 @@ def main(argv):
         raise SystemExit(f'error: {e}')
     common = [f'--out={out}', f'--device={cfg["device"]}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else []) + (['--quick'] if quick else [])
     opt = lambda key, flag: [f'--{flag}={cfg[key]}'] if cfg[key] else []
-    outp = data.REPO_ROOT / out
+    outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
     run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
     run_stage('train_library.py', common + opt('library_epochs', 'epochs'), outp / 'library.pt', None)
