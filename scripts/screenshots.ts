@@ -29,6 +29,7 @@ async function main() {
     for (const t of ['people', 'vehicles_1', 'vehicles_2']) await page.check(`input[data-task="${t}"]`);
     await page.check('input[data-class="apple"]');
     await page.waitForSelector('[data-testid="model-card"]');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(OUT, 'pick-and-build.png') });
     const ref = readReference(DEFAULT_POOL_DIR);
     await page.setInputFiles('[data-testid="file-input"]', [
