@@ -55,7 +55,3 @@ export async function writeCachedPool(poolId: string, bundle: PoolBundle): Promi
     return { ok: false, reason };
   }
 }
-
-export async function clearCachedPool(poolId: string): Promise<void> {
-  await del(keyFor(poolId), db());
-}
