@@ -23,13 +23,14 @@ DEFAULTS = {
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'tasks': '',            # comma-separated superclass names (empty = all 20)
     'width': 16,            # expert channels (0.25 x the 64 of WRN-16-1's block3)
-    'epochs': 10,
+    'epochs': 12,
     'batch_size': 256,
     'lr': 0.1,
     'schedule': 'onecycle',
     'weight_decay': 5e-4,
     'temperature': 4.0,     # CKD temperature T
     'alpha': 0.3,           # weight of the L1 scale loss
+    'precision': 'bf16',    # bf16 | fp32 autocast
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'jobs': 1,              # parallel processes, experts split between them
     'seed': 2,
@@ -72,9 +73,10 @@ def main(argv):
 
     def step(idx):
         xb = train.to_input(data.augment(x[idx], gen), device)
-        with torch.no_grad():
-            feats, z_o = library(xb), oracle(xb)
-        loss = sum(train.ckd_loss(e(feats), z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t, e in experts.items())
+        with train.autocast(device, cfg['precision']):
+            with torch.no_grad():
+                feats, z_o = library(xb), oracle(xb).float()
+            loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t, e in experts.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

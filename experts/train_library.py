@@ -15,12 +15,13 @@ from poe.wrn import WideResNet, Library, count_params
 DEFAULTS = {
     'out': 'experts/checkpoints/full',  # build folder holding oracle.pt
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
-    'epochs': 10,
+    'epochs': 15,
     'batch_size': 128,
     'lr': 0.1,
     'schedule': 'onecycle',
     'weight_decay': 5e-4,
     'temperature': 4.0,     # KD temperature T
+    'precision': 'bf16',    # bf16 | fp32 autocast
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'seed': 1,
     'device': 'cpu',
@@ -44,9 +45,10 @@ def main(argv):
 
     def step(idx):
         xb = train.to_input(data.augment(x[idx], gen), device)
-        with torch.no_grad():
-            teacher = oracle(xb)
-        loss = train.kd_loss(student(xb), teacher, cfg['temperature'])
+        with train.autocast(device, cfg['precision']):
+            with torch.no_grad():
+                teacher = oracle(xb)
+            loss = train.kd_loss(student(xb).float(), teacher.float(), cfg['temperature'])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -16,13 +16,14 @@ DEFAULTS = {
     'out': 'experts/checkpoints/full',  # folder for checkpoints and stage outputs
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'depth': 16,            # WideResNet depth (6n+4)
-    'widen': 2,             # WideResNet width factor (WRN-16-2: ~290 img/s training on 2 CPU cores)
-    'epochs': 12,
+    'widen': 2,             # WideResNet width factor
+    'epochs': 40,
     'batch_size': 128,
     'lr': 0.1,              # peak learning rate
     'schedule': 'onecycle', # onecycle | step
     'weight_decay': 5e-4,
-    'label_smoothing': 0.1,
+    'label_smoothing': 0.0, # 0: smoothed teachers distil worse (Mueller et al. 2019), and the oracle is a teacher
+    'precision': 'bf16',    # bf16 | fp32 (bf16 autocast: ~560 img/s for WRN-16-2 on 2 cores, fp32 ~280)
     'n_train': 0,           # use only the first n training images (0 = all 45,000)
     'seed': 0,
     'device': 'cpu',        # cpu | cuda
@@ -46,7 +47,8 @@ def main(argv):
 
     def step(idx):
         xb = train.to_input(data.augment(x[idx], gen), device)
-        loss = F.cross_entropy(model(xb), yt[idx].to(device), label_smoothing=cfg['label_smoothing'])
+        with train.autocast(device, cfg['precision']):
+            loss = F.cross_entropy(model(xb), yt[idx].to(device), label_smoothing=cfg['label_smoothing'])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -56,6 +56,13 @@ def ckd_loss(expert_logits, oracle_logits_s, T, alpha):
     return kd_loss(expert_logits, oracle_logits_s, T) + alpha * (expert_logits - oracle_logits_s).abs().mean()
 
 
+def autocast(device, precision):
+    """'bf16': bfloat16 autocast (about 2x faster training on CPUs with AVX512-BF16, weights stay fp32); 'fp32': off."""
+    if precision not in ('bf16', 'fp32'):
+        raise SystemExit(f'error: --precision={precision}: expected bf16 or fp32')
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == 'bf16')
+
+
 def to_input(x_uint8, device):
     return data.normalize(x_uint8).to(device).contiguous(memory_format=torch.channels_last)
 
