@@ -2,10 +2,13 @@
 expert, consolidated accuracy over query families, the oracle restricted to the same classes,
 cross-expert errors, and per-query training baselines (Transfer, CKD per query) with wall times.
 
-  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-medium      # ~15 minutes on 2 cores
+  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-bf16      # ~25 minutes on 2 cores
 
 Everything is measured on the CIFAR-100 test set with the checkpoints that the pool was exported from.
-Baselines train on precomputed (unaugmented) library features, 15 epochs, SGD lr 0.05, batch 128.
+Transfer trains its head on the query's images, augmented (crop + flip) and passed through the frozen
+library every batch, 15 epochs; its learning rate and weight decay are chosen on the validation split
+(one extra random query). CKD per query distils from the oracle on precomputed library features of all
+training images, 15 epochs, lr 0.05 (the expert stage's recipe).
 """
 import argparse
 import itertools
@@ -22,11 +25,13 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poe import data  # noqa: E402
 from poe.oracle import load_oracle  # noqa: E402
-from poe.train import ckd_loss, predict  # noqa: E402
+from poe.train import ckd_loss, predict, to_input  # noqa: E402
 from poe.wrn import Expert, Library  # noqa: E402
 
 SIX = ['large_omnivores_and_herbivores', 'medium_mammals', 'people', 'small_mammals', 'vehicles_1', 'vehicles_2']
 TARGETS = {2: 79.0, 3: 76.4, 4: 74.2, 5: 72.2, 6: 70.5}
+TRANSFER_LR = (0.02, 0.1)
+TRANSFER_WD = (5e-4, 5e-3)
 
 
 def load_build(build):
@@ -60,18 +65,24 @@ def summarize(rows):
             'oracle_mean': float(a('oracle_top1').mean()), 'cross_expert_share': float(a('cross_expert_share').mean())}
 
 
-def train_head(feats, targets, loss_fn, n_out, epochs, seed):
+def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None):
+    """An expert-shaped head trained with SGD + one-cycle. With lib, inputs are uint8 images that are
+    augmented (crop + flip) and passed through the frozen library every batch; otherwise precomputed features."""
     torch.manual_seed(seed)
-    head = Expert(feats.shape[1], 16, n_out)
-    opt = torch.optim.SGD(head.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
-    steps = epochs * ((len(feats) + 127) // 128)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 0.05, total_steps=steps, pct_start=0.15)
+    gen = np.random.default_rng(seed)
+    head = Expert(32, 16, n_out)
+    opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=wd, nesterov=True)
+    steps = epochs * ((len(inputs) + 127) // 128)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.15)
     for _ in range(epochs):
         head.train()
-        perm = torch.randperm(len(feats))
-        for i in range(0, len(feats), 128):
-            idx = perm[i:i + 128]
-            loss = loss_fn(head(feats[idx]), targets[idx])
+        for idx in data.batches(len(inputs), 128, gen):
+            if lib is None:
+                feats = inputs[idx]
+            else:
+                with torch.no_grad():
+                    feats = lib(to_input(data.augment(inputs[idx], gen), torch.device('cpu')))
+            loss = loss_fn(head(feats), targets[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -79,23 +90,41 @@ def train_head(feats, targets, loss_fn, n_out, epochs, seed):
     return head.eval()
 
 
-def baselines(tasks, experts, lib_train, oracle_train, ytr, lib_test, yte, epochs):
+def query_columns(tasks, experts, y):
     cols = [c for t in tasks for c in experts[t][1]]
+    mask = np.isin(y, cols)
     remap = {c: i for i, c in enumerate(cols)}
-    mte = np.isin(yte, cols)
-    truth = torch.tensor([remap[c] for c in yte[mte]])
-    acc = lambda h: float((h(lib_test[mte]).argmax(1) == truth).float().mean())
+    return cols, mask, torch.tensor([remap[c] for c in y[mask]])
+
+
+def head_top1(head, feats, truth):
+    with torch.no_grad():
+        return float((head(feats).argmax(1) == truth).float().mean())
+
+
+def tune_transfer(tasks, experts, lib, xtr, ytr, lib_val, yval, epochs):
+    """Transfer's learning rate and weight decay, chosen by validation top-1 on one query."""
+    cols, mtr, ttr = query_columns(tasks, experts, ytr)
+    _, mval, tval = query_columns(tasks, experts, yval)
+    scores = {}
+    for lr, wd in itertools.product(TRANSFER_LR, TRANSFER_WD):
+        h = train_head(xtr[mtr], ttr, F.cross_entropy, len(cols), epochs, lr, wd, 0, lib)
+        scores[(lr, wd)] = head_top1(h, lib_val[mval], tval)
+        print(f'  tune transfer on {tasks}: lr {lr} wd {wd}: val top-1 {scores[(lr, wd)]:.3f}', flush=True)
+    best = max(scores, key=scores.get)
+    return {'lr': best[0], 'weight_decay': best[1], 'query': tasks, 'val_top1': {f'lr={k[0]} wd={k[1]}': v for k, v in scores.items()}}
+
+
+def baselines(tasks, experts, lib, xtr, ytr, lib_train, oracle_train, lib_test, yte, epochs, transfer_hp):
+    cols, mtr, ttr = query_columns(tasks, experts, ytr)
+    _, mte, tte = query_columns(tasks, experts, yte)
     out = {}
     t0 = time.time()
-    mtr = np.isin(ytr, cols)
-    h = train_head(lib_train[mtr], torch.tensor([remap[c] for c in ytr[mtr]]), F.cross_entropy, len(cols), epochs, 0)
-    with torch.no_grad():
-        out['transfer'] = {'top1': acc(h), 'seconds': time.time() - t0}
+    h = train_head(xtr[mtr], ttr, F.cross_entropy, len(cols), epochs, transfer_hp['lr'], transfer_hp['weight_decay'], 0, lib)
+    out['transfer'] = {'top1': head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
     t0 = time.time()
-    zc = oracle_train[:, cols]
-    h = train_head(lib_train, zc, lambda z, zo: ckd_loss(z, zo, 4.0, 0.3), len(cols), epochs, 0)
-    with torch.no_grad():
-        out['ckd_per_query'] = {'top1': acc(h), 'seconds': time.time() - t0}
+    h = train_head(lib_train, oracle_train[:, cols], lambda z, zo: ckd_loss(z, zo, 4.0, 0.3), len(cols), epochs, 0.05, 5e-4, 0)
+    out['ckd_per_query'] = {'top1': head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
     return out
 
 
@@ -138,14 +167,17 @@ def main(argv):
         res['random'][n] = summarize([query_eval(q, experts, expert_logits, oracle_logits, yte) for q in qs])
     print('baselines…', flush=True)
     xtr, ytr, _ = data.load_split('train', args.data)
+    xval, yval, _ = data.load_split('val', args.data)
     lib_train = predict(lib, xtr, device)
     oracle_train = predict(oracle, xtr, device)
+    hp = tune_transfer(list(rng.choice(SIX, 3, replace=False)), experts, lib, xtr, ytr, predict(lib, xval, device), yval, args.baseline_epochs)
+    res['transfer_tuning'] = hp
     sizes = [2, 3, 4, 5, 2, 3][:args.baseline_queries]
     res['baselines'] = []
     for k, n in enumerate(sizes):
         q = list(rng.choice(SIX, n, replace=False))
         poe = query_eval(q, experts, expert_logits, oracle_logits, yte)['top1']
-        b = baselines(q, experts, lib_train, oracle_train, ytr, lib_test, yte, args.baseline_epochs)
+        b = baselines(q, experts, lib, xtr, ytr, lib_train, oracle_train, lib_test, yte, args.baseline_epochs, hp)
         res['baselines'].append({'query': q, 'poe_top1': poe, **b})
         print(f'  {q}: PoE {poe:.3f}, transfer {b["transfer"]["top1"]:.3f} ({b["transfer"]["seconds"]:.0f}s), '
               f'CKD {b["ckd_per_query"]["top1"]:.3f} ({b["ckd_per_query"]["seconds"]:.0f}s)', flush=True)
@@ -180,9 +212,12 @@ def render(r, metrics):
           '| n | queries | PoE top-1 % (mean ± std) | oracle on same classes % | cross-expert share % |', '|---|---|---|---|---|']
     L += [f'| {n} | {s["queries"]} | {s["mean"]:.1f} ± {s["std"]:.1f} | {s["oracle_mean"]:.1f} | {s["cross_expert_share"]:.1f} |' for n, s in r['random'].items()]
     L += ['', '## Per-query training baselines (2 CPU cores)', '',
-          'Transfer: frozen library + new expert-shaped head, cross-entropy on the query\'s training images. '
-          'CKD per query: the same head distilled from the oracle (soft + scale loss) on all training images. '
-          'Wall time includes training only (features and oracle logits precomputed once); PoE answers in milliseconds.', '',
+          'Transfer: frozen library + new expert-shaped head, cross-entropy on the query\'s training images, augmented '
+          f'(crop + flip) through the library every batch; lr {r["transfer_tuning"]["lr"]} and weight decay '
+          f'{r["transfer_tuning"]["weight_decay"]} chosen by validation top-1 on {", ".join(r["transfer_tuning"]["query"])} '
+          f'(grid lr {TRANSFER_LR} x wd {TRANSFER_WD}). '
+          'CKD per query: the same head distilled from the oracle (soft + scale loss) on precomputed library features of all training images, lr 0.05. '
+          'Wall time is training time per query on this machine; PoE answers in milliseconds.', '',
           '| query | n | PoE % | Transfer % (s) | CKD per query % (s) |', '|---|---|---|---|---|']
     for b in r['baselines']:
         L.append(f'| {", ".join(b["query"])} | {len(b["query"])} | {pct(b["poe_top1"])} | {pct(b["transfer"]["top1"])} ({b["transfer"]["seconds"]:.0f}) | '
