@@ -26,6 +26,7 @@ DEFAULTS = {
     'name': '',             # pool name (default cifar100-quick or cifar100)
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'device': 'cpu',
+    'precision': 'bf16',    # bf16 | fp32 autocast in every training stage
     'oracle_depth': 0,      # 0 = the stage's default
     'oracle_widen': 0,
     'oracle_epochs': 0,
@@ -60,7 +61,7 @@ def main(argv):
         data.data_dir(cfg['data'] or None)
     except data.DataMissing as e:
         raise SystemExit(f'error: {e}')
-    common = [f'--out={out}', f'--device={cfg["device"]}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else []) + (['--quick'] if quick else [])
+    common = [f'--out={out}', f'--device={cfg["device"]}', f'--precision={cfg["precision"]}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else []) + (['--quick'] if quick else [])
     opt = lambda key, flag: [f'--{flag}={cfg[key]}'] if cfg[key] else []
     outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
