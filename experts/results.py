@@ -30,8 +30,8 @@ from poe.wrn import Expert, Library  # noqa: E402
 
 SIX = ['large_omnivores_and_herbivores', 'medium_mammals', 'people', 'small_mammals', 'vehicles_1', 'vehicles_2']
 TARGETS = {2: 79.0, 3: 76.4, 4: 74.2, 5: 72.2, 6: 70.5}
-TRANSFER_LR = (0.02, 0.1)
-TRANSFER_WD = (5e-4, 5e-3)
+TRANSFER_LR = (0.05, 0.1, 0.3)
+TRANSFER_WD = (5e-3, 2e-2)
 
 
 def load_build(build):
