@@ -2,7 +2,7 @@
 expert, consolidated accuracy over query families, the oracle restricted to the same classes,
 cross-expert errors, and per-query training baselines (Transfer, CKD per query) with wall times.
 
-  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-bf16      # ~25 minutes on 2 cores
+  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-bf16      # ~12 minutes on 2 cores
 
 Everything is measured on the CIFAR-100 test set with the checkpoints that the pool was exported from.
 Transfer trains its head on the query's images, augmented (crop + flip) and passed through the frozen
@@ -70,7 +70,7 @@ def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None):
     augmented (crop + flip) and passed through the frozen library every batch; otherwise precomputed features."""
     torch.manual_seed(seed)
     gen = np.random.default_rng(seed)
-    head = Expert(32, 16, n_out)
+    head = Expert(lib.out_channels if lib is not None else inputs.shape[1], 16, n_out)
     opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=wd, nesterov=True)
     steps = epochs * ((len(inputs) + 127) // 128)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.15)
