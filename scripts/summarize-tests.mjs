@@ -13,7 +13,9 @@ for (const f of vitestJson) {
   if (!existsSync(f)) { failed += 1; continue; }
   const r = JSON.parse(readFileSync(f, 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  failed += r.numFailedTests;
+  // A file that failed without a failing test (an import or hook error) still counts once.
+  failed += (r.testResults ?? []).filter((t) => t.status === 'failed' && !t.assertionResults?.some((a) => a.status === 'failed')).length;
 }
 console.log(`\nTests: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
