@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export async function poolReady(p: Page): Promise<void> {
   await p.waitForSelector('section.pool[data-status="ready"]', { timeout: 120_000 });
@@ -6,4 +6,15 @@ export async function poolReady(p: Page): Promise<void> {
 
 export async function modelWithClasses(p: Page, n: number): Promise<void> {
   await p.waitForFunction((k) => document.querySelector('[data-testid="model-classes"]')?.textContent === String(k), n, { timeout: 60_000 });
+}
+
+/** Records every http(s) request the context makes from now on, as "METHOD url". The favicon is
+ * left out: the browser fetches it on its own, whenever it gets round to it, and it carries
+ * nothing of the user's. */
+export function recordNetworkRequests(context: BrowserContext): string[] {
+  const requests: string[] = [];
+  context.on('request', (r) => {
+    if (/^https?:/.test(r.url()) && !r.url().endsWith('/favicon.svg')) requests.push(`${r.method()} ${r.url()}`);
+  });
+  return requests;
 }

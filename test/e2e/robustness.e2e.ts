@@ -8,7 +8,7 @@ import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
 import { launchChromium } from './browser';
 import { encodePng } from './png';
-import { modelWithClasses, poolReady } from './pages';
+import { modelWithClasses, poolReady, recordNetworkRequests } from './pages';
 
 const baseUrl = inject('baseUrl');
 const app = `${baseUrl}?backend=wasm`;
@@ -37,12 +37,8 @@ describe('uploads', () => {
     await modelWithClasses(page, 5);
     const gif = path.join(tmp, 'anim.gif');
     execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5', '-t', '1', gif]);
-    const requests: string[] = [];
-    // Network requests only: thumbnails are shown from local blob: URLs. The favicon is the
-    // browser's own request, made whenever it gets round to it, and carries nothing of ours.
-    page.context().on('request', (r) => {
-      if (/^https?:/.test(r.url()) && !r.url().endsWith('/favicon.svg')) requests.push(`${r.method()} ${r.url()}`);
-    });
+    // Thumbnails are shown from local blob: URLs, so no upload needs the network.
+    const requests = recordNetworkRequests(page.context());
     const huge = Buffer.alloc(8000 * 8000 * 3, 90);
     await page.setInputFiles('[data-testid="file-input"]', [
       { name: 'huge.png', mimeType: 'image/png', buffer: encodePng(huge, 8000, 8000) },

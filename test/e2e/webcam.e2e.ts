@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './browser';
-import { modelWithClasses, poolReady } from './pages';
+import { modelWithClasses, poolReady, recordNetworkRequests } from './pages';
 
 const baseUrl = inject('baseUrl');
 let withCamera: Browser;
@@ -76,8 +76,7 @@ describe('webcam test (fake camera fed from a y4m clip)', () => {
     await poolReady(page);
     await page.check('input[data-task="people"]');
     await modelWithClasses(page, 5);
-    const requests: string[] = [];
-    context.on('request', (r) => { if (/^https?:/.test(r.url())) requests.push(r.url()); });
+    const requests = recordNetworkRequests(context);
     await page.click('[data-testid="webcam-start"]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="webcam-fps"]')?.getAttribute('data-frames')) >= 30, null, { timeout: 60_000 });
     const t0 = await tensors(page);
