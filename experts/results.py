@@ -2,7 +2,7 @@
 expert, consolidated accuracy over query families, the oracle restricted to the same classes,
 cross-expert errors, and per-query training baselines (Transfer, CKD per query) with wall times.
 
-  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-bf16      # ~12 minutes on 2 cores
+  /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-long      # ~14 minutes on 2 cores
 
 Everything is measured on the CIFAR-100 test set with the checkpoints that the pool was exported from.
 Transfer trains its head on the query's images, augmented (crop + flip) and passed through the frozen
@@ -30,7 +30,7 @@ from poe.wrn import Expert, Library  # noqa: E402
 
 SIX = ['large_omnivores_and_herbivores', 'medium_mammals', 'people', 'small_mammals', 'vehicles_1', 'vehicles_2']
 TARGETS = {2: 79.0, 3: 76.4, 4: 74.2, 5: 72.2, 6: 70.5}
-TRANSFER_LR = (0.05, 0.1, 0.3)
+TRANSFER_LR = (0.05, 0.1, 0.3, 0.6)
 TRANSFER_WD = (5e-3, 2e-2)
 
 

@@ -23,7 +23,7 @@ DEFAULTS = {
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'tasks': '',            # comma-separated superclass names (empty = all 20)
     'width': 16,            # expert channels (0.25 x the 64 of WRN-16-1's block3)
-    'epochs': 12,
+    'epochs': 25,           # 12 gave mean val task top-1 78.8 %, 25 (on the 45-epoch library) 80.3 %
     'batch_size': 256,
     'lr': 0.1,
     'schedule': 'onecycle',

@@ -15,7 +15,7 @@ from poe.wrn import WideResNet, Library, count_params
 DEFAULTS = {
     'out': 'experts/checkpoints/full',  # build folder holding oracle.pt
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
-    'epochs': 15,
+    'epochs': 45,           # 15 gave student val top-1 60.6 %, 45 gave 65.5 % (same oracle)
     'batch_size': 128,
     'lr': 0.1,
     'schedule': 'onecycle',
