@@ -26,7 +26,7 @@ DEFAULTS = {
     'name': '',             # pool name (default cifar100-quick or cifar100)
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'device': 'cpu',
-    'precision': 'bf16',    # bf16 | fp32 autocast in every training stage
+    'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'oracle_depth': 0,      # 0 = the stage's default
     'oracle_widen': 0,
     'oracle_epochs': 0,

@@ -30,7 +30,7 @@ DEFAULTS = {
     'weight_decay': 5e-4,
     'temperature': 4.0,     # CKD temperature T
     'alpha': 0.3,           # weight of the L1 scale loss
-    'precision': 'bf16',    # bf16 | fp32 autocast
+    'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'jobs': 1,              # parallel processes, experts split between them
     'seed': 2,
@@ -96,7 +96,7 @@ def main(argv):
     (out / 'experts').mkdir(exist_ok=True)
     for t, e in experts.items():
         torch.save({'state_dict': e.state_dict(), 'classes': classes[t], 'class_names': [fine_names[c] for c in classes[t]],
-                    'cfg': cfg, 'metrics': {'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
+                    'cfg': cfg, 'metrics': {**train.precision_metrics(cfg['precision'], device), 'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
                                             'params': count_params(e)}}, out / 'experts' / f'{t}.pt')
     print(f'experts done: mean val task top-1 {history[-1]["val_task_top1_mean"]:.4f}, {wall:.0f}s', flush=True)
 

@@ -21,7 +21,7 @@ DEFAULTS = {
     'schedule': 'onecycle',
     'weight_decay': 5e-4,
     'temperature': 4.0,     # KD temperature T
-    'precision': 'bf16',    # bf16 | fp32 autocast
+    'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'seed': 1,
     'device': 'cpu',
@@ -64,7 +64,7 @@ def main(argv):
     lib.load_state_dict({k: v for k, v in student.state_dict().items() if k.split('.')[0] in ('conv1', 'block1', 'block2')})
     print(f'library student test top-1 {test_top1:.4f}; library keeps {count_params(lib):,} parameters; {wall:.0f}s', flush=True)
     torch.save({'state_dict': lib.state_dict(), 'cfg': cfg, 'history': history,
-                'metrics': {'student_test_top1': test_top1, 'student_val_top1': history[-1]['val_top1'],
+                'metrics': {**train.precision_metrics(cfg['precision'], device), 'student_test_top1': test_top1, 'student_val_top1': history[-1]['val_top1'],
                             'wall_s': wall, 'params': count_params(lib)}}, out / 'library.pt')
 
 
