@@ -3,21 +3,26 @@ import path from 'node:path';
 import { consolidate } from '../src/ml/consolidate';
 import { isPoeError } from '../src/ml/errors';
 import { modelFiles, type WeightPrecision } from '../src/ml/exportModel';
+import { onnxFiles, ONNX_OPSET, type OnnxPrecision } from '../src/ml/onnxExport';
 import { fatal, parseArgs } from './lib/args';
 import { loadPoolFromDir } from './lib/folderSource';
 import { useNodeBackend } from './lib/nodeBackend';
 import { DEFAULT_POOL_DIR } from './lib/paths';
 
-const USAGE = `usage: npm run consolidate -- --classes apple,cup,people --out DIR [--pool DIR] [--precision float32|float16|uint8]
+const USAGE = `usage: npm run consolidate -- --classes apple,cup,people --out DIR [--pool DIR] [--format tfjs|onnx] [--precision float32|float16|uint8]
 
 Consolidates the pool's library and the experts covering the named classes and/or superclasses
-into one TensorFlow.js LayersModel; writes model.json, weights.bin and metadata.json into DIR.`;
+into one model. --format tfjs (default) writes a TensorFlow.js LayersModel: model.json, weights.bin
+and metadata.json; --format onnx writes model.onnx (opset ${ONNX_OPSET}) and metadata.json.
+uint8 weights are for tfjs only.`;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { classes: '', out: '', pool: DEFAULT_POOL_DIR, precision: 'float32' }, USAGE);
+  const args = parseArgs(process.argv.slice(2), { classes: '', out: '', pool: DEFAULT_POOL_DIR, precision: 'float32', format: 'tfjs' }, USAGE);
   if (!args.classes) fatal('--classes is required (comma-separated class and/or superclass names)', USAGE);
   if (!args.out) fatal('--out is required (the folder to write the model into)', USAGE);
-  if (!['float32', 'float16', 'uint8'].includes(args.precision)) fatal(`--precision must be float32, float16 or uint8, not "${args.precision}"`);
+  if (!['tfjs', 'onnx'].includes(args.format)) fatal(`--format must be tfjs or onnx, not "${args.format}"`);
+  const precisions = args.format === 'onnx' ? ['float32', 'float16'] : ['float32', 'float16', 'uint8'];
+  if (!precisions.includes(args.precision)) fatal(`--precision must be ${precisions.join(', ').replace(/, (\w+)$/, ' or $1')} for --format ${args.format}, not "${args.precision}"`);
   const out = path.resolve(args.out);
   try {
     await mkdir(out, { recursive: true });
@@ -28,12 +33,15 @@ async function main() {
   await useNodeBackend('wasm');
   const pool = await loadPoolFromDir(args.pool);
   const c = consolidate(pool, args.classes.split(','));
-  const files = await modelFiles(c, pool.manifest, args.precision as WeightPrecision);
+  const files: Record<string, string | Uint8Array> = args.format === 'onnx'
+    ? { ...onnxFiles(c, pool.manifest, args.precision as OnnxPrecision) }
+    : { ...(await modelFiles(c, pool.manifest, args.precision as WeightPrecision)) };
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(out, name), content);
+  const weightBytes = args.format === 'onnx' ? files['model.onnx'].length : files['weights.bin'].length;
   console.log(`consolidated ${c.labels.length} classes from ${c.plan.parts.length} expert(s) of pool ${pool.manifest.name} v${pool.manifest.version}`);
   console.log(`  experts: ${c.plan.parts.map((p) => (p.whole ? p.expert : `${p.expert} (${p.keep.length} of its classes)`)).join(', ')}`);
   console.log(`  labels:  ${c.labels.join(', ')}`);
-  console.log(`  ${c.params.toLocaleString('en-US')} parameters, built in ${c.buildMs.toFixed(1)} ms, weights ${files['weights.bin'].byteLength.toLocaleString('en-US')} bytes (${args.precision})`);
+  console.log(`  ${c.params.toLocaleString('en-US')} parameters, built in ${c.buildMs.toFixed(1)} ms, ${args.format === 'onnx' ? 'model.onnx' : 'weights'} ${weightBytes.toLocaleString('en-US')} bytes (${args.precision})`);
   console.log(`  wrote ${Object.keys(files).join(', ')} to ${out}`);
 }
 

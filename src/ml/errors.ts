@@ -11,6 +11,7 @@ export type PoeErrorCode =
   | 'IMAGE_INVALID'
   | 'DATA_MISSING'
   | 'OUTPUT_UNWRITABLE'
+  | 'EXPORT_UNSUPPORTED'
   | 'STORAGE';
 
 /** An error a user can read: a stable code for programs and one plain sentence for people. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { float16Bits } from './float16';
 import { METADATA_FORMAT, METADATA_FORMAT_VERSION } from './constants';
 import type { ConsolidatedModel } from './consolidate';
 import type { PoolManifest } from './poolManifest';
@@ -109,21 +110,4 @@ function quantize(specs: tf.io.WeightsManifestEntry[], data: Uint8Array, precisi
   let at = 0;
   for (const c of chunks) { merged.set(c, at); at += c.byteLength; }
   return { specs: out, data: merged };
-}
-
-function float16Bits(v: Float32Array): Uint16Array {
-  const out = new Uint16Array(v.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < v.length; i++) {
-    f[0] = v[i];
-    const x = u[0];
-    const sign = (x >>> 16) & 0x8000;
-    const exp = ((x >>> 23) & 0xff) - 127 + 15;
-    const mant = x & 0x7fffff;
-    if (exp <= 0) out[i] = exp < -10 ? sign : sign | ((mant | 0x800000) >> (1 - exp + 13));
-    else if (exp >= 31) out[i] = sign | 0x7c00;
-    else out[i] = sign | ((exp << 10) + Math.round(mant / 8192)); // a mantissa carry rounds into the exponent
-  }
-  return out;
 }

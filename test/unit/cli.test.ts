@@ -25,7 +25,21 @@ describe('npm run consolidate', () => {
     expect(existsSync(path.join(out, 'weights.bin'))).toBe(true);
   });
 
+  it('writes model.onnx and metadata.json with --format onnx', () => {
+    const out = path.join(tmp, 'onnx');
+    const r = run('consolidate.ts', ['--pool', FIXTURE_POOL_DIR, '--classes', 'cup,people', '--out', out, '--format', 'onnx', '--precision', 'float16']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model\.onnx [\d,]+ bytes \(float16\)/);
+    const meta = JSON.parse(readFileSync(path.join(out, 'metadata.json'), 'utf8'));
+    expect([meta.labels, meta.modelFile, meta.weightPrecision]).toEqual([['baby', 'boy', 'girl', 'man', 'woman', 'cup'], 'model.onnx', 'float16']);
+    expect(readFileSync(path.join(out, 'model.onnx')).byteLength).toBeGreaterThan(40_000);
+    expect(existsSync(path.join(out, 'weights.bin'))).toBe(false);
+  });
+
   it.each([
+    [['--classes', 'people', '--out', 'x', '--format', 'onnx', '--precision', 'uint8'], /--precision must be float32 or float16 for --format onnx, not "uint8"/],
+    [['--classes', 'people', '--out', 'x', '--format', 'tflite'], /--format must be tfjs or onnx, not "tflite"/],
     [['--classes', 'people,dragon', '--out', 'x'], /Unknown class or superclass "dragon"/],
     [['--classes', ' , ', '--out', 'x'], /Nothing is selected/],
     [['--classes', 'people'], /--out is required/],
