@@ -5,3 +5,5 @@ export const TOP_K = 5;
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** Decoded images with more pixels than this are refused (about 10,000 x 10,000). */
 export const MAX_UPLOAD_PIXELS = 100_000_000;
+/** The built-in check shows a confusion matrix up to this many classes, per-class accuracy bars above. */
+export const MATRIX_MAX_CLASSES = 10;

@@ -28,7 +28,8 @@ export async function openCamera(deviceId?: string): Promise<MediaStream> {
   const md = mediaDevices();
   try {
     return await md.getUserMedia({
-      video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 640 }, height: { ideal: 480 } },
+      // With no camera named, phones start on the rear camera (what you point at things); laptops have only the front one.
+      video: { ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode: { ideal: 'environment' } }), width: { ideal: 640 }, height: { ideal: 480 } },
       audio: false,
     });
   } catch (e) {
@@ -41,6 +42,11 @@ export async function openCamera(deviceId?: string): Promise<MediaStream> {
       throw new CameraError('The camera could not start: another application may be using it.');
     throw new CameraError(`Could not open your camera (${(e as Error).message}).`);
   }
+}
+
+/** Front cameras are shown mirrored, as people expect to see themselves; a rear camera is not. */
+export function isRearCamera(track: MediaStreamTrack): boolean {
+  return track.getSettings().facingMode === 'environment';
 }
 
 export function stopStream(stream: MediaStream | null): void {

@@ -13,8 +13,18 @@ export interface CheckResult {
   correct: number;
   top1: number;
   crossExpertErrors: number;
-  /** Sample indices of misclassified images with the true and predicted labels. */
-  mistakes: { sample: number; truth: string; predicted: string }[];
+  /** The model's classes, in its output order. */
+  labels: string[];
+  /** Every checked image: its sample index with the true and predicted labels. */
+  outcomes: Outcome[];
+  /** The outcomes whose prediction is wrong. */
+  mistakes: Outcome[];
+}
+
+export interface Outcome {
+  sample: number;
+  truth: string;
+  predicted: string;
 }
 
 export interface PrecisionOption {
@@ -66,10 +76,15 @@ export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set
       const keep = new Set(c.plan.classIndices);
       s.labels.forEach((l, i) => keep.has(l) && subsetIdx.push(i));
       const r = await measureAccuracy(c, s.images, s.labels, s.sizePx);
+      const wrong = new Map(r.mistakes.map((m) => [m.image, m.predicted]));
+      const outcomes = subsetIdx.map((sample, j) => {
+        const truth = s.classNames[s.labels[sample]];
+        return { sample, truth, predicted: wrong.get(j) ?? truth };
+      });
       set({
         check: {
           modelVersion: version, images: r.images, correct: r.correct, top1: r.top1, crossExpertErrors: r.crossExpertErrors,
-          mistakes: r.mistakes.map((m) => ({ sample: subsetIdx[m.image], truth: s.classNames[s.labels[subsetIdx[m.image]]], predicted: m.predicted })),
+          labels: c.labels, outcomes, mistakes: outcomes.filter((o) => o.predicted !== o.truth),
         },
       });
     } catch (e) {

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { canvasRgb, centreCropTo } from '../io/imageFile';
-import { listCameras, openCamera, stopStream, type CameraInfo } from '../io/webcam';
+import { isRearCamera, listCameras, openCamera, stopStream, type CameraInfo } from '../io/webcam';
+import { keepScreenAwake } from '../io/wakeLock';
 import { TOP_K } from '../config';
 import { predictLogits, topK, type Prediction } from '../ml/predict';
 import { runtime } from './runtime';
@@ -18,11 +19,18 @@ export interface WebcamSlice {
   webcamStream: MediaStream | null;
   /** The centre crop the model saw last, as a size x size RGB image. */
   webcamCrop: Uint8Array | null;
+  /** Front (or unknown) cameras are previewed mirrored; a rear camera is not. */
+  webcamMirrored: boolean;
+  /** Whether the screen is being kept awake (Wake Lock API) while the webcam runs. */
+  webcamAwake: boolean;
   startWebcam: (cameraId?: string) => Promise<void>;
+  /** Moves to the next camera, e.g. from the rear camera to the front one. */
+  switchCamera: () => Promise<void>;
   stopWebcam: () => void;
 }
 
 let session = 0;
+let releaseWakeLock = () => {};
 
 export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (set, get) => ({
   cameras: [],
@@ -34,6 +42,8 @@ export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (s
   webcamFrames: 0,
   webcamStream: null,
   webcamCrop: null,
+  webcamMirrored: true,
+  webcamAwake: false,
 
   startWebcam: async (cameraId) => {
     get().stopWebcam();
@@ -59,17 +69,30 @@ export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (s
     video.srcObject = stream;
     await video.play().catch(() => undefined);
     const cameras = await listCameras().catch(() => []);
-    set({ webcamOn: true, webcamStream: stream, cameras, cameraId: track.getSettings().deviceId ?? cameraId ?? null, webcamFrames: 0 });
+    set({
+      webcamOn: true, webcamStream: stream, cameras, cameraId: track.getSettings().deviceId ?? cameraId ?? null, webcamFrames: 0,
+      webcamMirrored: !isRearCamera(track),
+    });
+    releaseWakeLock = keepScreenAwake((awake) => mine === session && set({ webcamAwake: awake }));
     void loop(mine, video, (p) => {
       set((s) => ({ ...p, webcamFrames: s.webcamFrames + 1 }));
       if (get().webcamFrames % 30 === 0) get().refreshMemory();
     });
   },
 
+  switchCamera: async () => {
+    const { cameras, cameraId } = get();
+    if (cameras.length < 2) return;
+    const next = cameras[(cameras.findIndex((c) => c.deviceId === cameraId) + 1) % cameras.length];
+    await get().startWebcam(next.deviceId);
+  },
+
   stopWebcam: () => {
     session++;
+    releaseWakeLock();
+    releaseWakeLock = () => {};
     stopStream(get().webcamStream);
-    set({ webcamOn: false, webcamStream: null, webcamFps: 0 });
+    set({ webcamOn: false, webcamStream: null, webcamFps: 0, webcamAwake: false });
   },
 });
 

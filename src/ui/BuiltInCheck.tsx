@@ -2,6 +2,10 @@ import { useEffect, useState } from 'react';
 import type { Sample } from '../io/sample';
 import { useAppStore } from '../store';
 import { getSample } from '../store/checkSlice';
+import { MATRIX_MAX_CLASSES } from '../config';
+import { CheckImages, type CheckPick } from './CheckImages';
+import { ClassAccuracyBars } from './ClassAccuracyBars';
+import { ConfusionMatrix } from './ConfusionMatrix';
 import { PixelCanvas } from './SampleImage';
 
 const SHOWN_MISTAKES = 40;
@@ -14,7 +18,9 @@ export function BuiltInCheck() {
   const hasModel = useAppStore((s) => s.model !== null);
   const modelVersion = useAppStore((s) => s.modelVersion);
   const [sample, setSample] = useState<Sample | null>(null);
+  const [picked, setPicked] = useState<CheckPick | null>(null);
   useEffect(() => {
+    setPicked(null);
     if (check) void getSample().then(setSample);
   }, [check]);
   const current = check && check.modelVersion === modelVersion;
@@ -32,6 +38,11 @@ export function BuiltInCheck() {
             <strong>{(100 * check.top1).toFixed(1)} %</strong> top-1: {check.correct} of {check.images} images right;{' '}
             {check.crossExpertErrors} of the {check.images - check.correct} errors picked a class of another expert.
           </p>
+          {check.labels.length <= MATRIX_MAX_CLASSES
+            ? <ConfusionMatrix labels={check.labels} outcomes={check.outcomes} picked={picked} pick={setPicked} />
+            : <ClassAccuracyBars labels={check.labels} outcomes={check.outcomes} picked={picked} pick={setPicked} />}
+          {sample && picked && <CheckImages pick={picked} outcomes={check.outcomes} sample={sample} close={() => setPicked(null)} />}
+          {sample && check.mistakes.length > 0 && <h3>Mistakes</h3>}
           {sample && check.mistakes.length > 0 && (
             <ul className="mistakes">
               {check.mistakes.slice(0, SHOWN_MISTAKES).map((m) => (

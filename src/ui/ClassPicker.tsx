@@ -1,21 +1,40 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import type { PoolManifest } from '../ml/poolManifest';
 import { useAppStore } from '../store';
+import { ClassGroup } from './ClassGroup';
+import { SelectionChips } from './SelectionChips';
+import { onPickerKey } from './pickerKeys';
+import { useClassThumbs } from './useClassThumbs';
+
+/** Wide screens start with every superclass open; phones start with them closed, to keep the list short. */
+const OPEN_BY_DEFAULT_QUERY = '(min-width: 701px)';
 
 export function ClassPicker() {
   const manifest = useAppStore((s) => s.manifest);
   const selected = useAppStore((s) => s.selected);
   const filter = useAppStore((s) => s.filter);
-  const { toggleName, toggleClass, selectAll, clearSelection, setFilter } = useAppStore((s) => s);
+  const setFilter = useAppStore((s) => s.setFilter);
+  const selectAll = useAppStore((s) => s.selectAll);
+  const clearSelection = useAppStore((s) => s.clearSelection);
+  const thumbs = useClassThumbs();
+  const [openByDefault] = useState(() => matchMedia(OPEN_BY_DEFAULT_QUERY).matches);
+  const [flipped, setFlipped] = useState<ReadonlySet<string>>(new Set());
+  const f = filter.trim().toLowerCase();
   const groups = useMemo(() => {
     if (!manifest) return [];
-    const f = filter.trim().toLowerCase();
     return manifest.experts
       .map((e) => ({ task: e.name, classes: manifest.classes.filter((c) => c.task === e.name).map((c) => c.name) }))
       .filter((g) => !f || g.task.toLowerCase().includes(f) || g.classes.some((c) => c.toLowerCase().includes(f)));
-  }, [manifest, filter]);
+  }, [manifest, f]);
   if (!manifest) return <section className="panel picker" aria-label="Classes"><h2>Classes</h2><p>Waiting for the pool…</p></section>;
-  const isOn = (task: string, cls: string) => selected.includes(task) || selected.includes(cls);
+  const isOpen = (g: { task: string; classes: string[] }) =>
+    openByDefault !== flipped.has(g.task) || (f !== '' && g.classes.some((c) => c.toLowerCase().includes(f)));
+  const setOpen = (task: string, open: boolean) => {
+    const next = new Set(flipped);
+    if (open === openByDefault) next.delete(task);
+    else next.add(task);
+    setFlipped(next);
+  };
   return (
     <section className="panel picker" aria-label="Classes">
       <h2>Classes</h2>
@@ -24,25 +43,11 @@ export function ClassPicker() {
         <button type="button" onClick={selectAll}>Select all</button>
         <button type="button" onClick={clearSelection}>Clear</button>
       </div>
-      <p className="picker-count" data-testid="picker-count">{countLine(manifest, selected)}</p>
+      <p className="picker-count" data-testid="picker-count" aria-live="polite">{countLine(manifest, selected)}</p>
+      <SelectionChips />
       {groups.length === 0 && <p>No class or superclass matches “{filter}”.</p>}
-      <ul className="groups">
-        {groups.map((g) => (
-          <li key={g.task}>
-            <label className="task">
-              <input type="checkbox" checked={selected.includes(g.task)} onChange={() => toggleName(g.task)} data-task={g.task} />
-              {g.task.replaceAll('_', ' ')}
-            </label>
-            <div className="classes">
-              {g.classes.map((c) => (
-                <label key={c} className={isOn(g.task, c) ? 'on' : ''}>
-                  <input type="checkbox" checked={isOn(g.task, c)} onChange={() => toggleClass(c, g.task)} data-class={c} />
-                  {c.replaceAll('_', ' ')}
-                </label>
-              ))}
-            </div>
-          </li>
-        ))}
+      <ul className="groups" aria-label="Superclasses and their classes" onKeyDown={(e) => onPickerKey(e, setOpen)}>
+        {groups.map((g) => <ClassGroup key={g.task} task={g.task} classes={g.classes} open={isOpen(g)} setOpen={setOpen} thumbs={thumbs} />)}
       </ul>
     </section>
   );

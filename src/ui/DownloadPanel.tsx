@@ -9,7 +9,8 @@ export function DownloadPanel() {
   const precisions = useAppStore((s) => s.precisions);
   const busy = useAppStore((s) => s.exportBusy);
   const error = useAppStore((s) => s.exportError);
-  const { comparePrecisions, downloadModel } = useAppStore((s) => s);
+  const comparePrecisions = useAppStore((s) => s.comparePrecisions);
+  const downloadModel = useAppStore((s) => s.downloadModel);
   const [precision, setPrecision] = useState<WeightPrecision>('float32');
   const comparedFor = useAppStore((s) => s.precisionsVersion);
   const base = precisions?.find((p) => p.precision === 'float32');
