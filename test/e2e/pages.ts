@@ -18,3 +18,11 @@ export function recordNetworkRequests(context: BrowserContext): string[] {
   });
   return requests;
 }
+
+/** Opens a superclass in the class picker (wide screens start with all open, phones with all closed). */
+export async function showClasses(p: Page, task: string, { touch = false } = {}): Promise<void> {
+  const button = `button[aria-controls="classes-${task}"]`;
+  if ((await p.getAttribute(button, 'aria-expanded')) === 'true') return;
+  await (touch ? p.tap(button) : p.click(button));
+  await p.waitForSelector(`#classes-${task}:not([hidden])`);
+}
