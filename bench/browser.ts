@@ -4,10 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../cli/lib/paths';
 import { launchChromium } from '../test/e2e/browser';
-import { stat, type BackendBench, type Stat } from '../src/ml/benchmark';
+import { stat, type BackendBench, type Stat, type Throughput } from '../src/ml/benchmark';
+
+export interface OrtFigures {
+  runtime: string;
+  throughput: Throughput[];
+}
 
 export interface BrowserFigures {
-  backends: (BackendBench & { crossOriginIsolated?: boolean })[];
+  backends: (BackendBench & { crossOriginIsolated?: boolean; onnxRuntime?: OrtFigures })[];
   errors: Record<string, string>;
   poolLoadColdMs: Stat;
   poolLoadWarmMs: Stat;

@@ -10,6 +10,8 @@ import { measureAccuracy } from '../src/ml/accuracy';
 import { benchBackend, type BackendBench } from '../src/ml/benchmark';
 import { consolidate } from '../src/ml/consolidate';
 import { modelFiles } from '../src/ml/exportModel';
+import { modelFlops } from '../src/ml/flops';
+import { onnxModel } from '../src/ml/onnxExport';
 import { prepareGraph } from '../src/ml/poolGraph';
 import { parseArgs } from '../cli/lib/args';
 import { dataDir, readTestSplit } from '../cli/lib/cifar';
@@ -18,7 +20,7 @@ import { useNodeBackend } from '../cli/lib/nodeBackend';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
 import { benchBrowser, type BrowserFigures } from './browser';
 import { transferBaselineTfjs, type TrainingBaseline } from './transferTfjs';
-import { report } from './report';
+import { report, type PytorchPeer } from './report';
 
 const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 120] [--out bench/results.json]';
 const args = parseArgs(process.argv.slice(2),
@@ -40,11 +42,12 @@ async function main() {
   }
   await useNodeBackend('wasm');
 
-  log('sizes…');
-  const sizes = [] as { experts: number; float32: number; float16: number; uint8: number }[];
+  log('sizes and FLOPs…');
+  const sizes = [] as { experts: number; float32: number; float16: number; uint8: number; onnxFloat32: number; onnxFloat16: number; flops: number }[];
   for (const n of [1, 5, 20].filter((k) => k <= pool.experts.size)) {
     const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
-    const row = { experts: n, float32: 0, float16: 0, uint8: 0 };
+    const row = { experts: n, float32: 0, float16: 0, uint8: 0, flops: modelFlops(c.model),
+      onnxFloat32: onnxModel(c, pool.manifest, 'float32').byteLength, onnxFloat16: onnxModel(c, pool.manifest, 'float16').byteLength };
     for (const p of ['float32', 'float16', 'uint8'] as const) {
       const f = await modelFiles(c, pool.manifest, p);
       row[p] = f['weights.bin'].byteLength + f['model.json'].length + f['metadata.json'].length;
@@ -63,11 +66,16 @@ async function main() {
     log(`training baselines (target ${(100 * target).toFixed(1)} %, budget ${budget} s each)…`);
     training.push(await transferBaselineTfjs(pool, data, TRAINING_QUERY, target, budget));
     prepareGraph(pool);
-    const py = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
+    const pyTrain = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
       '--target', String(target), '--budget-s', String(budget), ...(args.data ? ['--data', args.data] : [])], { encoding: 'utf8' });
-    if (py.status === 0) training.push(JSON.parse(py.stdout));
-    else log(`PyTorch baseline failed: ${py.stderr.slice(-500)}`);
+    if (pyTrain.status === 0) training.push(JSON.parse(pyTrain.stdout));
+    else log(`PyTorch baseline failed: ${pyTrain.stderr.slice(-500)}`);
   }
+
+  log('PyTorch inference peer…');
+  const py = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_inference.py'), '--pool', args.pool], { encoding: 'utf8' });
+  if (py.status !== 0) throw new Error(`PyTorch inference peer failed: ${py.stderr.slice(-500)}`);
+  const pytorch = JSON.parse(py.stdout) as PytorchPeer;
 
   let browser: BrowserFigures | null = null;
   if (!args['skip-browser']) {
@@ -78,7 +86,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, TF.js ${tf.version.tfjs}`,
     pool: { name: pool.manifest.name, version: pool.manifest.version, bytes: pool.bytes },
-    node, browser, sizes, consolidatedTop1: { query: TRAINING_QUERY, top1: target }, training,
+    node, browser, pytorch, sizes, consolidatedTop1: { query: TRAINING_QUERY, top1: target }, training,
     seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(path.dirname(args.out), { recursive: true });

@@ -78,31 +78,36 @@ export interface Throughput {
   imagesPerSecond: Stat;
 }
 
-/** Images per second of a consolidated model at a batch size, over `rounds` timed rounds of ~`ms` each. */
-export async function measureThroughput(pool: LoadedPool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
-  const size = pool.manifest.input.sizePx;
-  const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
-  const x = tf.randomUniform([batch, size, size, 3], 0, 255);
-  const once = async () => {
-    const y = c.model.predict(x) as tf.Tensor;
-    await y.data();
-    y.dispose();
-  };
-  await once();
-  await once();
+/** Items per second of an async step that handles `batch` items, after two warm-up calls, over `rounds` timed rounds of ~`ms`. */
+export async function measureRate(step: () => Promise<unknown>, batch: number, rounds = 5, ms = 400): Promise<Stat> {
+  await step();
+  await step();
   const rates: number[] = [];
   for (let r = 0; r < rounds; r++) {
     let k = 0;
     const t0 = now();
     while (now() - t0 < ms) {
-      await once();
+      await step();
       k++;
     }
     rates.push((k * batch * 1000) / (now() - t0));
   }
+  return stat(rates);
+}
+
+/** Images per second of a consolidated model at a batch size, over `rounds` timed rounds of ~`ms` each. */
+export async function measureThroughput(pool: LoadedPool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
+  const size = pool.manifest.input.sizePx;
+  const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
+  const x = tf.randomUniform([batch, size, size, 3], 0, 255);
+  const imagesPerSecond = await measureRate(async () => {
+    const y = c.model.predict(x) as tf.Tensor;
+    await y.data();
+    y.dispose();
+  }, batch, rounds, ms);
   x.dispose();
   c.dispose();
-  return { experts: n, batch, imagesPerSecond: stat(rates) };
+  return { experts: n, batch, imagesPerSecond };
 }
 
 export interface MemoryFigures {

@@ -4,6 +4,7 @@ import { saveBytes, zipModel } from '../io/modelZip';
 import { measureAccuracy } from '../ml/accuracy';
 import { modelFiles, type WeightPrecision } from '../ml/exportModel';
 import { loadModelFiles } from '../ml/loadModelFiles';
+import { onnxFiles, type OnnxPrecision } from '../ml/onnxExport';
 import { runtime } from './runtime';
 import type { AppState } from './index';
 
@@ -44,8 +45,10 @@ export interface CheckSlice {
   exportError: string | null;
   runCheck: () => Promise<void>;
   comparePrecisions: () => Promise<void>;
-  downloadModel: (precision: WeightPrecision) => Promise<void>;
+  downloadModel: (precision: WeightPrecision, format?: ModelFormat) => Promise<void>;
 }
+
+export type ModelFormat = 'tfjs' | 'onnx';
 
 let sample: Promise<Sample> | null = null;
 export function getSample(): Promise<Sample> {
@@ -121,14 +124,15 @@ export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set
     }
   },
 
-  downloadModel: async (precision) => {
+  downloadModel: async (precision, format = 'tfjs') => {
     const c = runtime.model;
     const pool = runtime.pool;
     if (!c || !pool) return;
     set({ exportBusy: true, exportError: null });
     try {
-      const files = await modelFiles(c, pool.manifest, precision);
-      const name = `poe-${c.labels.length}-classes-${precision}.zip`;
+      if (format === 'onnx' && precision === 'uint8') throw new Error('ONNX downloads take float32 or float16 weights.');
+      const files = format === 'onnx' ? onnxFiles(c, pool.manifest, precision as OnnxPrecision) : await modelFiles(c, pool.manifest, precision);
+      const name = `poe-${c.labels.length}-classes-${precision}${format === 'onnx' ? '-onnx' : ''}.zip`;
       saveBytes(zipModel(files, c.labels, pool.manifest.name), name);
     } catch (e) {
       set({ exportError: `The download could not be prepared: ${(e as Error).message}` });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
+import * as ort from 'onnxruntime-web';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
@@ -70,6 +71,27 @@ describe('built-in check, download and offline use (wasm)', () => {
     const model = await loadModelFiles({ 'model.json': strFromU8(zip['model.json']), 'weights.bin': zip['weights.bin'] });
     const top1 = argmaxRows(await predictLogits(model, ref.images, 8, 32), meta.labels.length);
     images.forEach((img, i) => expect(pageTop1[img.name]).toBe(meta.labels[top1[i]]));
+  });
+
+  it('downloads an ONNX zip that ONNX Runtime in Node runs with the page's predictions', async () => {
+    const pageTop1 = await page.$$eval('li[data-upload]', (els) =>
+      Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
+    await page.check('[data-format="onnx"] input');
+    expect(await page.isDisabled('[data-precision="uint8"] input')).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download"]')]);
+    expect(download.suggestedFilename()).toBe('poe-6-classes-float32-onnx.zip');
+    const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
+    expect(Object.keys(zip).sort()).toEqual(['README.md', 'metadata.json', 'model.onnx']);
+    expect(strFromU8(zip['README.md'])).toContain('onnxruntime');
+    const meta = JSON.parse(strFromU8(zip['metadata.json']));
+    expect([meta.labels, meta.modelFile]).toEqual([['apple', 'baby', 'boy', 'girl', 'man', 'woman'], 'model.onnx']);
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(zip['model.onnx']);
+    const out = await session.run({ pixels: new ort.Tensor('float32', Float32Array.from(ref.images.subarray(0, 8 * 3072)), [8, 32, 32, 3]) });
+    const top1 = argmaxRows(out.logits.data as Float32Array, meta.labels.length);
+    for (let i = 0; i < 8; i++) expect(pageTop1[`img-${i}.png`]).toBe(meta.labels[top1[i]]);
+    await session.release();
+    await page.check('[data-format="tfjs"] input');
   });
 
   it('works after a reload with the server gone (service worker + IndexedDB)', async () => {
