@@ -73,7 +73,7 @@ describe('built-in check, download and offline use (wasm)', () => {
     images.forEach((img, i) => expect(pageTop1[img.name]).toBe(meta.labels[top1[i]]));
   });
 
-  it('downloads an ONNX zip that ONNX Runtime in Node runs with the page's predictions', async () => {
+  it('downloads an ONNX zip that ONNX Runtime in Node runs, predicting as the page does', async () => {
     const pageTop1 = await page.$$eval('li[data-upload]', (els) =>
       Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
     await page.check('[data-format="onnx"] input');
