@@ -10,11 +10,10 @@ export function ClassAccuracyBars({ labels, outcomes, picked, pick }: { labels: 
         const name = a.label.replaceAll('_', ' ');
         return (
           <li key={a.label}>
-            <button type="button" data-class-bar={a.label} aria-pressed={picked?.truth === a.label && !picked.predicted} onClick={() => pick({ truth: a.label })}
-              aria-label={`${name}: ${a.correct} of ${a.total} right`}>
+            <button type="button" data-class-bar={a.label} aria-pressed={picked?.truth === a.label && !picked.predicted} onClick={() => pick({ truth: a.label })}>
               <span className="bar-label">{name}</span>
               <span className="bar"><span style={{ width: `${a.total ? (100 * a.correct) / a.total : 0}%` }} /></span>
-              <span className="bar-value">{a.correct}/{a.total}</span>
+              <span className="bar-value">{a.correct}/{a.total}<span className="visually-hidden"> right</span></span>
             </button>
           </li>
         );

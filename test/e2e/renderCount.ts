@@ -37,8 +37,8 @@ function installRenderCounter() {
   };
 }
 
-export function countRenders(context: BrowserContext): Promise<void> {
-  return context.addInitScript(installRenderCounter);
+export async function countRenders(context: BrowserContext): Promise<void> {
+  await context.addInitScript(installRenderCounter);
 }
 
 export function renderCounts(page: Page): Promise<Record<string, number>> {
