@@ -1,6 +1,7 @@
 // Regenerates the README screenshots from the production build: npx tsx scripts/screenshots.ts
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
@@ -49,11 +50,45 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="webcam-top"] li').length === 5);
     await page.waitForTimeout(1500);
     await (await page.$('section.webcam'))!.screenshot({ path: path.join(OUT, 'webcam.png') });
+    await page.close();
+    await phoneShots(browser, base);
     console.log(`screenshots written to ${OUT}`);
   } finally {
     await browser.close();
     server.kill();
   }
+}
+
+/** The same app on a 390 x 844 phone: picking, the built-in check's matrix, the full-screen webcam. */
+async function phoneShots(browser: Browser, base: string) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.waitForSelector('section.pool[data-status="ready"]');
+  await page.tap('text=Clear');
+  await page.tap('input[data-task="people"]');
+  await page.tap('button[aria-controls="classes-fruit_and_vegetables"]');
+  await page.tap('input[data-class="apple"]');
+  await page.waitForSelector('[data-testid="model-card"]');
+  await page.screenshot({ path: path.join(OUT, 'phone-pick.png'), fullPage: true, clip: await clipBetween(page, 'section.picker', '#classes-fruit_and_vegetables') });
+  await page.tap('text=Measure accuracy on the selected classes');
+  await page.waitForSelector('[data-testid="confusion-matrix"]');
+  await page.tap('[data-testid="confusion-matrix"] button[data-cell="boy|girl"]');
+  await page.screenshot({ path: path.join(OUT, 'phone-check.png'), fullPage: true, clip: await clipBetween(page, 'section.check', '[data-testid="check-images"]') });
+  await page.tap('[data-testid="webcam-start"]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="webcam-top"] li').length === 5);
+  await page.tap('[data-testid="webcam-full"]');
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: path.join(OUT, 'phone-webcam.png') });
+  await context.close();
+}
+
+/** The page from the top of `from` down to the bottom of `to`, with a margin. */
+async function clipBetween(page: Page, from: string, to: string) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const a = (await page.locator(from).boundingBox())!;
+  const b = (await page.locator(to).boundingBox())!;
+  return { x: 0, y: a.y - 8, width: 390, height: b.y + b.height + 16 - (a.y - 8) };
 }
 
 main().catch((e) => {
