@@ -7,6 +7,7 @@ T^2 KL(softmax(z_O[:,S]/T) || softmax(z_E/T)) + alpha * mean|z_E - z_O[:,S]|, on
 --quick: 10,000 images, a few epochs (about 2 minutes on 2 cores).
 Output: OUT/experts/<superclass>.pt (state_dict + classes + metrics).
 """
+import os
 import subprocess
 import sys
 import time
@@ -103,11 +104,13 @@ def main(argv):
 
 def run_parallel(cfg, tasks, argv, quick):
     shares = [tasks[i::cfg['jobs']] for i in range(cfg['jobs'])]
-    base = [a for a in argv if not a.startswith(('--jobs', '--tasks'))] + (['--quick'] if quick else [])
-    threads = max(1, torch.get_num_threads() // cfg['jobs'])
+    base = [a for a in argv if not a.startswith(('--jobs', '--tasks', '--device'))] + (['--quick'] if quick else [])
+    threads = max(1, (os.cpu_count() or 1) // cfg['jobs'])
+    gpus = torch.cuda.device_count() if cfg['device'].startswith('cuda') else 0
+    device = lambda i: f'cuda:{i % gpus}' if gpus else cfg['device']  # one GPU per worker, round robin
     t0 = time.time()
-    procs = [subprocess.Popen([sys.executable, __file__, *base, '--jobs=1', '--tasks=' + ','.join(s)],
-                              env={**__import__('os').environ, 'OMP_NUM_THREADS': str(threads)}) for s in shares if s]
+    procs = [subprocess.Popen([sys.executable, __file__, *base, '--jobs=1', f'--device={device(i)}', '--tasks=' + ','.join(s)],
+                              env={**os.environ, 'OMP_NUM_THREADS': str(threads)}) for i, s in enumerate(shares) if s]
     codes = [p.wait() for p in procs]
     if any(codes):
         raise SystemExit(f'error: expert workers exited with {codes}')

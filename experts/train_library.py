@@ -43,12 +43,14 @@ def main(argv):
     student = WideResNet(16, 1, 100).to(device).to(memory_format=torch.channels_last)
     opt = train.sgd(student.parameters(), cfg)
 
+    net = train.parallel(student)
+
     def step(idx):
-        xb = train.to_input(data.augment(x[idx], gen), device)
+        xb = train.to_input(train.shard(data.augment(x[idx], gen)), device)
         with train.autocast(device, cfg['precision']):
             with torch.no_grad():
                 teacher = oracle(xb)
-            loss = train.kd_loss(student(xb).float(), teacher.float(), cfg['temperature'])
+            loss = train.kd_loss(net(xb).float(), teacher.float(), cfg['temperature'])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -58,6 +60,8 @@ def main(argv):
         return {'val_top1': float((train.predict(student, xv, device).argmax(1).numpy() == yv).mean())}
 
     history, wall = train.run_epochs('library', out / 'library.ckpt', {'student': student}, opt, cfg, len(x), step, evaluate, gen)
+    if not train.is_main():
+        return
     xt, yt, _ = data.load_split('test', cfg['data'] or None)
     test_top1 = float((train.predict(student, xt, device).argmax(1).numpy() == yt).mean())
     lib = Library(16, 1)

@@ -41,14 +41,17 @@ def main(argv):
         x, y = x[:cfg['n_train']], y[:cfg['n_train']]
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
     model = WideResNet(cfg['depth'], cfg['widen'], 100).to(device).to(memory_format=torch.channels_last)
-    print(f'oracle WRN-{cfg["depth"]}-{cfg["widen"]}: {count_params(model):,} parameters, {len(x)} training images', flush=True)
+    train.log(f'oracle WRN-{cfg["depth"]}-{cfg["widen"]}: {count_params(model):,} parameters, {len(x)} training images')
     opt = train.sgd(model.parameters(), cfg)
     yt = torch.as_tensor(y)
 
+    net = train.parallel(model)
+
     def step(idx):
-        xb = train.to_input(data.augment(x[idx], gen), device)
+        xb, yb = train.shard(data.augment(x[idx], gen), yt[idx])
+        xb = train.to_input(xb, device)
         with train.autocast(device, cfg['precision']):
-            loss = F.cross_entropy(model(xb), yt[idx].to(device), label_smoothing=cfg['label_smoothing'])
+            loss = F.cross_entropy(net(xb), yb.to(device), label_smoothing=cfg['label_smoothing'])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -58,6 +61,8 @@ def main(argv):
         return {'val_top1': float((train.predict(model, xv, device).argmax(1).numpy() == yv).mean())}
 
     history, wall = train.run_epochs('oracle', train.out_dir(cfg) / 'oracle.ckpt', {'model': model}, opt, cfg, len(x), step, evaluate, gen)
+    if not train.is_main():
+        return
     xt, yt_test, _ = data.load_split('test', cfg['data'] or None)
     test_top1 = float((train.predict(model, xt, device).argmax(1).numpy() == yt_test).mean())
     print(f'oracle test top-1 {test_top1:.4f}, val top-1 {history[-1]["val_top1"]:.4f}, {wall:.0f}s', flush=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 
 from . import data
@@ -18,12 +19,68 @@ def out_dir(cfg):
     return p if p.is_absolute() else data.REPO_ROOT / p
 
 
+def world():
+    """(rank, world size): set by torchrun for distributed data parallel training, else (0, 1)."""
+    return int(os.environ.get('RANK', '0')), int(os.environ.get('WORLD_SIZE', '1'))
+
+
+def is_main():
+    return world()[0] == 0
+
+
+def log(*args):
+    """print on the main process only, so a torchrun log reads like a single-process one."""
+    if is_main():
+        print(*args, flush=True)
+
+
 def setup(seed, device='cpu'):
-    torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS') or os.cpu_count()))
+    """Threads, seeds and device; under torchrun also the process group (gloo on CPU, nccl on GPU).
+
+    Every process draws the same batches from the same seed and trains on its own slice of each
+    (shard), so the global batch, the schedule and the checkpoints are those of a single process.
+    """
+    rank, size = world()
+    threads = int(os.environ.get('OMP_NUM_THREADS') or 0) or max(1, (os.cpu_count() or 1) // size)
+    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise SystemExit('error: --device=cuda asked for, but torch sees no CUDA GPU here')
+    if size > 1:
+        if device.startswith('cuda'):
+            device = f'cuda:{int(os.environ.get("LOCAL_RANK", "0"))}'
+            torch.cuda.set_device(torch.device(device))
+        if not dist.is_initialized():
+            dist.init_process_group('nccl' if device.startswith('cuda') else 'gloo')
+        log(f'distributed: {size} processes ({dist.get_backend()}), {threads} threads each')
     return torch.device(device), np.random.default_rng(seed)
+
+
+def shard(*batch):
+    """This process's slice of each of a batch's arrays (all of them outside torchrun).
+
+    Slice after augmenting the whole batch: every process must draw the same random numbers, so
+    that the next epoch's order stays the same on all of them.
+    """
+    rank, size = world()
+    out = tuple(b[rank::size] for b in batch) if size > 1 else batch
+    return out if len(out) > 1 else out[0]
+
+
+def parallel(model):
+    """The module to train with: wrapped in DistributedDataParallel under torchrun (gradients averaged)."""
+    if world()[1] == 1:
+        return model
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[model_device(model)] if model_device(model).type == 'cuda' else None)
+
+
+def model_device(model):
+    return next(model.parameters()).device
+
+
+def barrier():
+    if dist.is_initialized():
+        dist.barrier()
 
 
 def lr_at(step, total, peak, schedule):
@@ -92,13 +149,13 @@ def choose_precision(precision, device, flags=None, cuda_bf16=None):
 _resolved = {}
 
 
-def resolve_precision(precision, device, log=True):
+def resolve_precision(precision, device, verbose=True):
     """choose_precision once per process, printed the first time so every stage log says what it ran."""
     key = (precision, str(device))
     if key not in _resolved:
         _resolved[key] = choose_precision(precision, device)
-        if log:
-            print(f'precision: {_resolved[key][0]} ({_resolved[key][1]})', flush=True)
+        if verbose:
+            log(f'precision: {_resolved[key][0]} ({_resolved[key][1]})')
     return _resolved[key]
 
 
@@ -135,7 +192,7 @@ class Progress:
     def step(self, msg='', force=False):
         self.done += 1
         now = time.time()
-        if force or now - self.last > self.every:
+        if (force or now - self.last > self.every) and is_main():
             self.last = now
             rate = (self.done - self.start_done) / max(1e-9, now - self.t0)
             left = (self.total - self.done) / max(rate, 1e-9)
@@ -193,7 +250,7 @@ def run_epochs(name, ckpt_path, modules, opt, cfg, n_images, train_batch, evalua
         opt.load_state_dict(ck['opt'])
         start, history, wall = ck['epoch'], ck['history'], ck['wall_s']
         gen.bit_generator.state = ck['rng']
-        print(f'[{name}] resuming after epoch {start}/{epochs}', flush=True)
+        log(f'[{name}] resuming after epoch {start}/{epochs}')
     prog = Progress(name, total, start * spe)
     for epoch in range(start, epochs):
         t0 = time.time()
@@ -208,11 +265,15 @@ def run_epochs(name, ckpt_path, modules, opt, cfg, n_images, train_batch, evalua
             prog.step(f'epoch {epoch + 1}/{epochs} loss {np.mean(losses[-50:]):.4f} lr {lr:.4f}')
         for m in modules.values():
             m.eval()
-        metrics = {'epoch': epoch + 1, 'loss': float(np.mean(losses)), **evaluate()}
+        metrics = {'epoch': epoch + 1, 'loss': float(np.mean(losses)), **(evaluate() if is_main() else {})}
         wall += time.time() - t0
         history.append(metrics)
-        print(f'[{name}] epoch {epoch + 1}/{epochs} done in {time.time() - t0:.0f}s: '
-              + ', '.join(f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in metrics.items()), flush=True)
-        save_checkpoint(ckpt_path, cfg=cfg, epoch=epoch + 1, history=history, wall_s=wall, rng=gen.bit_generator.state,
-                        opt=opt.state_dict(), modules={k: m.state_dict() for k, m in modules.items()})
+        log(f'[{name}] epoch {epoch + 1}/{epochs} done in {time.time() - t0:.0f}s: '
+            + ', '.join(f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in metrics.items()))
+        if is_main():
+            save_checkpoint(ckpt_path, cfg=cfg, epoch=epoch + 1, history=history, wall_s=wall, rng=gen.bit_generator.state,
+                            opt=opt.state_dict(), modules={k: m.state_dict() for k, m in modules.items()})
+        barrier()
+    for m in modules.values():
+        m.eval()  # also after a resume with no epoch left, where the loop above never ran
     return history, wall
