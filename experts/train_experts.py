@@ -31,6 +31,7 @@ DEFAULTS = {
     'weight_decay': 5e-4,
     'temperature': 4.0,     # CKD temperature T
     'alpha': 0.3,           # weight of the L1 scale loss
+    'teacher_flip': False,  # oracle logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'jobs': 1,              # parallel processes, experts split between them
@@ -76,7 +77,7 @@ def main(argv):
         xb = train.to_input(data.augment(x[idx], gen), device)
         with train.autocast(device, cfg['precision']):
             with torch.no_grad():
-                feats, z_o = library(xb), oracle(xb).float()
+                feats, z_o = library(xb), train.teacher_logits(oracle, xb, cfg['teacher_flip']).float()
             loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t, e in experts.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -21,6 +21,7 @@ DEFAULTS = {
     'schedule': 'onecycle',
     'weight_decay': 5e-4,
     'temperature': 4.0,     # KD temperature T
+    'teacher_flip': False,  # teacher logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'seed': 1,
@@ -49,7 +50,7 @@ def main(argv):
         xb = train.to_input(train.shard(data.augment(x[idx], gen)), device)
         with train.autocast(device, cfg['precision']):
             with torch.no_grad():
-                teacher = oracle(xb)
+                teacher = train.teacher_logits(oracle, xb, cfg['teacher_flip'])
             loss = train.kd_loss(net(xb).float(), teacher.float(), cfg['temperature'])
         opt.zero_grad(set_to_none=True)
         loss.backward()

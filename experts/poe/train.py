@@ -108,6 +108,12 @@ def kd_loss(student_logits, teacher_logits, T):
                     reduction='batchmean', log_target=True) * T * T
 
 
+def teacher_logits(oracle, xb, flip=False):
+    """The oracle's logits, averaged with those of the mirrored batch when flip (test-time augmentation)."""
+    z = oracle(xb)
+    return (z + oracle(torch.flip(xb, dims=[3]))) / 2 if flip else z
+
+
 def ckd_loss(expert_logits, oracle_logits_s, T, alpha):
     """Conditional KD: soft loss on the task's classes plus alpha * L1 scale loss on raw logits."""
     return kd_loss(expert_logits, oracle_logits_s, T) + alpha * (expert_logits - oracle_logits_s).abs().mean()

@@ -26,3 +26,12 @@ def test_overrides_are_typed_and_unknown_keys_rejected():
         config.parse(d, ['--epoch=3'])
     with pytest.raises(SystemExit, match='expects a int'):
         config.parse(d, ['--epochs=0.5'])
+
+
+def test_a_flipped_teacher_averages_the_image_and_its_mirror():
+    from poe.train import teacher_logits
+    oracle = lambda x: x.sum(dim=(1, 2)) * torch.arange(1, x.shape[3] + 1, dtype=torch.float32)  # N x W, not mirror-symmetric
+    x = torch.randn(2, 3, 4, 5)
+    assert torch.equal(teacher_logits(oracle, x), oracle(x))
+    assert torch.allclose(teacher_logits(oracle, x, flip=True), (oracle(x) + oracle(x.flip(3))) / 2)
+    assert not torch.allclose(teacher_logits(oracle, x, flip=True), oracle(x))
