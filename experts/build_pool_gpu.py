@@ -1,0 +1,360 @@
+"""The whole pool on one GPU within a time budget: oracle -> library -> 20 CKD experts.
+
+The training images live on the GPU and are augmented there (random crop with 4-pixel padding and
+horizontal flip as one gather), under bf16 autocast (where the GPU has it) and channels_last. Every
+stage checkpoints each epoch into --out and resumes from it. When the next epoch would overrun
+--budget_s, the run stops with exit status 3 after its last checkpoint: rerun to go on. With
+--return_dir, the build folder is also packed into chunks of at most 15 MiB there after every epoch
+(a device run's $OUT brings back at most 8 files of 16 MiB), and --resume_from unpacks such chunks.
+
+  python3 experts/build_pool_gpu.py --out=/tmp/build --return_dir=$OUT --budget_s=480       # on the GPU
+  /usr/bin/python3 experts/build_pool_gpu.py --device=cpu --tiny --out=/tmp/gpu-tiny         # the same code, tiny, on a CPU
+  /usr/bin/python3 experts/build_pool_gpu.py --finish --out=DIR                              # here: test-set metrics
+  /usr/bin/python3 experts/build_pool.py --out=DIR                                           # here: export the pool
+
+The build folder holds what the CPU stages write (oracle.pt, library.pt, experts/*.pt), so
+build_pool.py skips to the export and results.py reads it. Test images are not needed on the GPU:
+--finish adds the test-set figures on this machine.
+"""
+import io
+import json
+import math
+import os
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from poe import config, data, train
+from poe.wrn import Expert, Library, WideResNet, count_params
+
+DEFAULTS = {
+    'out': '/tmp/poe-gpu-build',
+    'data': '',               # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
+    'data_parts': '',         # folder of split_data.py parts to rebuild the dataset from (for a device run)
+    'device': 'cuda',
+    'precision': 'auto',
+    'budget_s': 0.0,          # stop (status 3) before the next epoch would pass this many seconds; 0 = no limit
+    'return_dir': '',         # pack the build folder into <= 15 MiB chunks here after every epoch
+    'resume_from': '',        # unpack chunks from a previous --return_dir before starting
+    'oracle_depth': 40,
+    'oracle_widen': 4,
+    'oracle_epochs': 100,
+    'oracle_batch': 256,
+    'oracle_lr': 0.2,
+    'library_epochs': 60,
+    'library_batch': 256,
+    'library_lr': 0.2,
+    'expert_epochs': 40,
+    'expert_batch': 256,
+    'expert_lr': 0.1,
+    'expert_width': 16,
+    'temperature': 4.0,
+    'alpha': 0.3,
+    'teacher_flip': True,     # teacher logits averaged over the image and its mirror
+    'weight_decay': 5e-4,
+    'n_train': 0,
+    'seed': 0,
+}
+TINY = {'oracle_depth': 10, 'oracle_widen': 1, 'oracle_epochs': 2, 'library_epochs': 1, 'expert_epochs': 1,
+        'oracle_batch': 64, 'library_batch': 64, 'expert_batch': 64, 'n_train': 512}
+CHUNK_BYTES = 15 * 2 ** 20
+
+
+class BudgetSpent(Exception):
+    pass
+
+
+def gpu_augment(xb, gen):
+    """Random crop (4-pixel zero padding) and horizontal flip of a uint8 N x 3 x 32 x 32 batch, as one gather."""
+    n, dev = len(xb), xb.device
+    padded = F.pad(xb, (4, 4, 4, 4))
+    dx = torch.randint(0, 9, (n,), device=dev, generator=gen)
+    dy = torch.randint(0, 9, (n,), device=dev, generator=gen)
+    flip = torch.rand(n, device=dev, generator=gen) < 0.5
+    ar = torch.arange(32, device=dev)
+    rows = dy[:, None] + ar
+    cols = torch.where(flip[:, None], dx[:, None] + 31 - ar, dx[:, None] + ar)
+    return padded[torch.arange(n, device=dev)[:, None, None, None], torch.arange(3, device=dev)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def normalize(xb):
+    mean = torch.tensor(data.MEAN, device=xb.device).view(1, 3, 1, 1)
+    std = torch.tensor(data.STD, device=xb.device).view(1, 3, 1, 1)
+    return ((xb.float() / 255 - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def predict(model, x, batch=1000):
+    return torch.cat([model(normalize(x[s:s + batch])).float() for s in range(0, len(x), batch)])
+
+
+class Build:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.out = Path(cfg['out'])
+        self.t0 = time.time()
+        self.device, _ = train.setup(cfg['seed'], cfg['device'])
+        self.precision = train.resolve_precision(cfg['precision'], self.device)[0]
+        if self.device.type == 'cuda':
+            torch.backends.cudnn.benchmark = True
+        src = cfg['data'] or None
+        x, y, _ = data.load_split('train', src)
+        if cfg['n_train']:
+            x, y = x[:cfg['n_train']], y[:cfg['n_train']]
+        xv, yv, cv = data.load_split('val', src)
+        self.x, self.y = torch.as_tensor(x, device=self.device), torch.as_tensor(y, device=self.device)
+        self.xv, self.yv = torch.as_tensor(xv, device=self.device), torch.as_tensor(yv, device=self.device)
+        self.fine_names, self.coarse_names = data.label_names(src)
+        self.groups = data.superclasses(yv, cv)
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == 'bf16')
+
+    def left(self):
+        return self.cfg['budget_s'] - (time.time() - self.t0) if self.cfg['budget_s'] else math.inf
+
+    def epochs(self, name, modules, opt, epochs, batch, lr, step, evaluate, stage_cfg):
+        """Epoch loop on GPU-resident data with per-epoch checkpoints, resume and the time budget."""
+        ckpt_path = self.out / f'{name}.ckpt'
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(self.cfg['seed'])
+        start, history, wall = 0, [], 0.0
+        ck = train.load_checkpoint(ckpt_path)
+        if ck is not None:
+            if ck['cfg'] != stage_cfg:
+                raise SystemExit(f'error: {ckpt_path} was made with other settings; delete it or use another --out')
+            for k, m in modules.items():
+                m.load_state_dict(ck['modules'][k])
+            opt.load_state_dict(_momentum_to(ck['opt'], torch.float32))
+            gen.set_state(ck['gen'])
+            start, history, wall = ck['epoch'], ck['history'], ck['wall_s']
+            print(f'[{name}] resuming after epoch {start}/{epochs}', flush=True)
+        n = len(self.x)
+        spe = math.ceil(n / batch)
+        last = None
+        for epoch in range(start, epochs):
+            if last is not None and last * 1.1 > self.left():
+                raise BudgetSpent(f'[{name}] stopping before epoch {epoch + 1}/{epochs}: {self.left():.0f} s of the budget left, an epoch takes {last:.0f} s')
+            t0 = time.time()
+            for m in modules.values():
+                m.train()
+            perm = torch.randperm(n, device=self.device, generator=gen)
+            total = torch.zeros((), device=self.device)
+            for i in range(spe):
+                for g in opt.param_groups:
+                    g['lr'] = train.lr_at(epoch * spe + i, epochs * spe, lr, 'onecycle')
+                xb = gpu_augment(self.x[perm[i * batch:(i + 1) * batch]], gen)
+                total += step(xb, perm[i * batch:(i + 1) * batch]).detach()
+            for m in modules.values():
+                m.eval()
+            metrics = {'epoch': epoch + 1, 'loss': float(total) / spe, **evaluate()}
+            last = time.time() - t0
+            wall += last
+            history.append(metrics)
+            print(f'[{name}] epoch {epoch + 1}/{epochs} {last:.1f}s: ' + json.dumps(metrics), flush=True)
+            train.save_checkpoint(ckpt_path, cfg=stage_cfg, epoch=epoch + 1, history=history, wall_s=wall, gen=gen.get_state(),
+                                  opt=_momentum_to(opt.state_dict(), torch.bfloat16), modules={k: m.state_dict() for k, m in modules.items()})
+            self.pack()
+        return history, wall
+
+    def pack(self):
+        """The build folder as <= 15 MiB chunks in --return_dir (a stage's checkpoint goes once its .pt exists)."""
+        if not self.cfg['return_dir']:
+            return
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode='w') as tar:
+            for p in sorted(self.out.rglob('*')):
+                if p.is_file() and not p.name.endswith('.tmp'):
+                    tar.add(p, arcname=p.relative_to(self.out).as_posix())
+        blob = buf.getvalue()
+        ret = Path(self.cfg['return_dir'])
+        ret.mkdir(parents=True, exist_ok=True)
+        for old in ret.glob('build.tar.*'):
+            old.unlink()
+        for i in range(0, len(blob), CHUNK_BYTES):
+            (ret / f'build.tar.{i // CHUNK_BYTES:02d}').write_bytes(blob[i:i + CHUNK_BYTES])
+
+    def stage_cfg(self, *keys):
+        return {k: self.cfg[k] for k in ('n_train', 'seed', 'precision', *keys)}
+
+    def oracle(self):
+        c = self.cfg
+        model = WideResNet(c['oracle_depth'], c['oracle_widen'], 100).to(self.device).to(memory_format=torch.channels_last)
+        print(f'oracle WRN-{c["oracle_depth"]}-{c["oracle_widen"]}: {count_params(model):,} parameters, {len(self.x)} images', flush=True)
+        opt = train.sgd(model.parameters(), {**c, 'lr': c['oracle_lr']})
+
+        def step(xb, idx):
+            with self.autocast():
+                loss = F.cross_entropy(model(normalize(xb)), self.y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss
+
+        scfg = self.stage_cfg('oracle_depth', 'oracle_widen', 'oracle_epochs', 'oracle_batch', 'oracle_lr', 'weight_decay')
+        history, wall = self.epochs('oracle', {'model': model}, opt, c['oracle_epochs'], c['oracle_batch'], c['oracle_lr'],
+                                    step, lambda: {'val_top1': self.top1(model)}, scfg)
+        torch.save({'state_dict': _cpu(model.state_dict()), 'cfg': {**scfg, 'epochs': c['oracle_epochs']},
+                    'arch': {'depth': c['oracle_depth'], 'widen': c['oracle_widen']}, 'history': history,
+                    'metrics': {'val_top1': history[-1]['val_top1'], 'test_top1': None, 'wall_s': wall, 'params': count_params(model),
+                                'precision': self.precision, 'device': torch.cuda.get_device_name() if self.device.type == 'cuda' else 'cpu'}},
+                   self.out / 'oracle.pt')
+
+    def load_oracle(self):
+        ck = torch.load(self.out / 'oracle.pt', map_location='cpu')
+        m = WideResNet(ck['arch']['depth'], ck['arch']['widen'], 100)
+        m.load_state_dict(ck['state_dict'])
+        return m.to(self.device).to(memory_format=torch.channels_last).eval()
+
+    def top1(self, model):
+        return float((predict(model, self.xv).argmax(1) == self.yv).float().mean())
+
+    def library(self):
+        c = self.cfg
+        oracle = self.load_oracle()
+        student = WideResNet(16, 1, 100).to(self.device).to(memory_format=torch.channels_last)
+        opt = train.sgd(student.parameters(), {**c, 'lr': c['library_lr']})
+
+        def step(xb, idx):
+            x = normalize(xb)
+            with self.autocast():
+                with torch.no_grad():
+                    teacher = train.teacher_logits(oracle, x, c['teacher_flip'])
+                loss = train.kd_loss(student(x).float(), teacher.float(), c['temperature'])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss
+
+        scfg = self.stage_cfg('library_epochs', 'library_batch', 'library_lr', 'temperature', 'teacher_flip', 'weight_decay')
+        history, wall = self.epochs('library', {'student': student}, opt, c['library_epochs'], c['library_batch'], c['library_lr'],
+                                    step, lambda: {'val_top1': self.top1(student)}, scfg)
+        lib = Library(16, 1)
+        lib.load_state_dict({k: v for k, v in _cpu(student.state_dict()).items() if k.split('.')[0] in ('conv1', 'block1', 'block2')})
+        torch.save({'state_dict': lib.state_dict(), 'student_state_dict': _cpu(student.state_dict()), 'cfg': {**scfg, 'epochs': c['library_epochs']},
+                    'history': history, 'metrics': {'precision': self.precision, 'student_test_top1': None,
+                                                    'student_val_top1': history[-1]['val_top1'], 'wall_s': wall, 'params': count_params(lib)}},
+                   self.out / 'library.pt')
+
+    def experts(self):
+        c = self.cfg
+        oracle = self.load_oracle()
+        library = Library(16, 1)
+        library.load_state_dict(torch.load(self.out / 'library.pt', map_location='cpu')['state_dict'])
+        library = library.to(self.device).to(memory_format=torch.channels_last).eval()
+        tasks = self.coarse_names
+        classes = dict(zip(tasks, self.groups))
+        experts = {t: Expert(library.out_channels, c['expert_width'], len(classes[t])).to(self.device).to(memory_format=torch.channels_last)
+                   for t in tasks}
+        cols = {t: torch.tensor(classes[t], device=self.device) for t in tasks}
+        opt = train.sgd([p for e in experts.values() for p in e.parameters()], {**c, 'lr': c['expert_lr']})
+
+        def step(xb, idx):
+            x = normalize(xb)
+            with self.autocast():
+                with torch.no_grad():
+                    feats, z_o = library(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], c['temperature'], c['alpha']) for t, e in experts.items())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss / len(experts)
+
+        feats_val = predict(library, self.xv)
+
+        def evaluate():
+            accs = {}
+            with torch.no_grad():
+                for t, e in experts.items():
+                    mask = torch.isin(self.yv, cols[t])
+                    pred = e(feats_val[mask].contiguous(memory_format=torch.channels_last)).argmax(1)
+                    accs[t] = float((cols[t][pred] == self.yv[mask]).float().mean())
+            return {'val_task_top1_mean': sum(accs.values()) / len(accs), 'val_task_top1': accs}
+
+        scfg = self.stage_cfg('expert_epochs', 'expert_batch', 'expert_lr', 'expert_width', 'temperature', 'alpha', 'teacher_flip', 'weight_decay')
+        history, wall = self.epochs('experts', experts, opt, c['expert_epochs'], c['expert_batch'], c['expert_lr'], step, evaluate, scfg)
+        (self.out / 'experts').mkdir(exist_ok=True)
+        for t, e in experts.items():
+            torch.save({'state_dict': _cpu(e.state_dict()), 'classes': classes[t], 'class_names': [self.fine_names[k] for k in classes[t]],
+                        'cfg': {**scfg, 'epochs': c['expert_epochs']},
+                        'metrics': {'precision': self.precision, 'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
+                                    'params': count_params(e)}}, self.out / 'experts' / f'{t}.pt')
+
+    def run(self):
+        for stage, done in (('oracle', 'oracle.pt'), ('library', 'library.pt'), ('experts', 'experts/people.pt')):
+            if (self.out / done).exists():
+                print(f'== {stage}: done already ({done})', flush=True)
+                continue
+            print(f'== {stage} ({self.left():.0f} s of the budget left)', flush=True)
+            getattr(self, stage)()
+            (self.out / f'{stage}.ckpt').unlink(missing_ok=True)
+            self.pack()
+        print(f'== build complete in {self.out} ({time.time() - self.t0:.0f} s in this run)', flush=True)
+
+
+def _cpu(state):
+    return {k: v.detach().cpu() for k, v in state.items()}
+
+
+def _momentum_to(opt_state, dtype):
+    """SGD momentum buffers in bf16 inside checkpoints: a WRN-40-4 checkpoint then fits the 64 MiB a device run returns."""
+    for s in opt_state['state'].values():
+        if 'momentum_buffer' in s and s['momentum_buffer'] is not None:
+            s['momentum_buffer'] = s['momentum_buffer'].to(dtype)
+    return opt_state
+
+
+def unpack(chunks_dir, out):
+    parts = sorted(Path(chunks_dir).glob('build.tar.*'))
+    if not parts:
+        raise SystemExit(f'error: no build.tar.* chunks in {chunks_dir}')
+    out.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(b''.join(p.read_bytes() for p in parts))) as tar:
+        tar.extractall(out, filter='data') if sys.version_info >= (3, 12) else tar.extractall(out)
+    print(f'unpacked {len(parts)} chunks into {out}', flush=True)
+
+
+def finish(out, data_dir):
+    """Test-set figures for a build made elsewhere (the GPU run has no test images), in this machine's torch."""
+    from poe.oracle import load_oracle
+    device, _ = train.setup(0, 'cpu')
+    xt, yt, _ = data.load_split('test', data_dir)
+    oracle, ck = load_oracle(out, device)
+    ck['metrics']['test_top1'] = float((train.predict(oracle, xt, device).argmax(1).numpy() == yt).mean())
+    torch.save(ck, out / 'oracle.pt')
+    lib = torch.load(out / 'library.pt', map_location='cpu')
+    student = WideResNet(16, 1, 100)
+    student.load_state_dict(lib['student_state_dict'])
+    lib['metrics']['student_test_top1'] = float((train.predict(student.eval(), xt, device).argmax(1).numpy() == yt).mean())
+    torch.save(lib, out / 'library.pt')
+    print(f'oracle test top-1 {ck["metrics"]["test_top1"]:.4f}, library student {lib["metrics"]["student_test_top1"]:.4f}', flush=True)
+
+
+def main(argv):
+    tiny = '--tiny' in argv
+    fin = '--finish' in argv
+    argv = [a for a in argv if a not in ('--tiny', '--finish')]
+    cfg = config.parse({**DEFAULTS, **(TINY if tiny else {})}, argv, __doc__)
+    out = Path(cfg['out'])
+    if fin:
+        return finish(out, cfg['data'] or None)
+    if cfg['data_parts']:
+        from split_data import join_parts
+        cfg['data'] = str(join_parts(Path(cfg['data_parts']), out.parent / (out.name + '-data')))
+    if cfg['resume_from']:
+        unpack(cfg['resume_from'], out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        Build(cfg).run()
+    except BudgetSpent as e:
+        print(str(e) + '; rerun the same command (with --resume_from) to go on', flush=True)
+        sys.exit(3)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

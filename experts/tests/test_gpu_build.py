@@ -1,0 +1,58 @@
+"""build_pool_gpu.py on a CPU with tiny settings: the budget stop, the packed chunks, resume, and the
+hand-over to build_pool.py's export."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from split_data import join_parts, split
+
+EXPERTS = Path(__file__).resolve().parents[1]
+
+
+def gpu_build(*args):
+    return subprocess.run([sys.executable, 'build_pool_gpu.py', '--device=cpu', '--tiny', '--precision=fp32', *args],
+                          cwd=EXPERTS, capture_output=True, text=True, timeout=900)
+
+
+def test_dataset_parts_rejoin_exactly_and_damage_is_named(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    (src / 'train.bin').write_bytes(bytes(range(256)) * 40)
+    (src / 'fine_label_names.txt').write_text('apple\n')
+    (src / 'coarse_label_names.txt').write_text('fruit\n')
+    m = split(src, tmp_path / 'parts', 4000)
+    assert len(m['parts']) == 3
+    out = join_parts(tmp_path / 'parts', tmp_path / 'joined')
+    assert all((out / f.name).read_bytes() == f.read_bytes() for f in src.iterdir())
+    part = tmp_path / 'parts' / 'part01.bin'
+    part.write_bytes(b'x' + part.read_bytes()[1:])
+    try:
+        join_parts(tmp_path / 'parts', tmp_path / 'again')
+        raise AssertionError('a damaged part was accepted')
+    except SystemExit as e:
+        assert 'train.bin rebuilt from the parts' in str(e)
+
+
+def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
+    first = gpu_build(f'--out={tmp_path / "a"}', f'--return_dir={tmp_path / "ret"}', '--budget_s=1')
+    assert first.returncode == 3, first.stdout + first.stderr
+    assert 'stopping before epoch 2/2' in first.stdout
+    assert sorted(p.name for p in (tmp_path / 'ret').iterdir()) == ['build.tar.00']
+
+    done = gpu_build(f'--out={tmp_path / "b"}', f'--resume_from={tmp_path / "ret"}')
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '[oracle] resuming after epoch 1/2' in done.stdout and 'build complete' in done.stdout
+    b = tmp_path / 'b'
+    assert len(list((b / 'experts').glob('*.pt'))) == 20 and not list(b.glob('*.ckpt'))
+
+    fin = gpu_build('--finish', f'--out={b}')
+    assert fin.returncode == 0, fin.stdout + fin.stderr
+    assert torch.load(b / 'oracle.pt')['metrics']['test_top1'] is not None
+    export = subprocess.run([sys.executable, 'build_pool.py', f'--out={b}', f'--pool={tmp_path / "pool"}', '--name=gpu-tiny'],
+                            cwd=EXPERTS, capture_output=True, text=True, timeout=600)
+    assert export.returncode == 0, export.stdout + export.stderr
+    manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
+    assert len(manifest['experts']) == 20 and manifest['library']['params'] == 42768
