@@ -26,15 +26,20 @@ export function readTestSplit(dir: string): CifarSplit {
   return readSplit(dir, 'test');
 }
 
-/** 'train' is the builder's training split: all training records but the last 5,000 (the validation split). */
-export function readSplit(dir: string, split: 'train' | 'test'): CifarSplit {
-  const names = readdirSync(dir).filter((f) => new RegExp(`^${split}(\\.\\d+)?\\.bin(\\.gz)?$`).test(f)).sort();
-  if (!names.length) throw new PoeError('DATA_MISSING', `No ${split}.bin or ${split}.bin.gz in ${dir}.`);
+/**
+ * 'train' is the builder's training split: all training records but the last 5,000, which are the
+ * validation split ('val').
+ */
+export function readSplit(dir: string, split: 'train' | 'val' | 'test'): CifarSplit {
+  const file = split === 'test' ? 'test' : 'train';
+  const names = readdirSync(dir).filter((f) => new RegExp(`^${file}(\\.\\d+)?\\.bin(\\.gz)?$`).test(f)).sort();
+  if (!names.length) throw new PoeError('DATA_MISSING', `No ${file}.bin or ${file}.bin.gz in ${dir}.`);
   const all = Buffer.concat(names.map((name) => {
     const raw = readFileSync(path.join(dir, name));
     return name.endsWith('.gz') ? gunzipSync(raw) : raw;
   }));
-  const buf = split === 'train' ? all.subarray(0, all.length - 5000 * RECORD_BYTES) : all;
+  const val = all.length - 5000 * RECORD_BYTES;
+  const buf = split === 'train' ? all.subarray(0, val) : split === 'val' ? all.subarray(val) : all;
   const name = names.join('+');
   if (buf.length % RECORD_BYTES) throw new PoeError('DATA_MISSING', `${name} is not a CIFAR-100 binary file (size ${buf.length}).`);
   const count = buf.length / RECORD_BYTES;

@@ -41,7 +41,8 @@ function keepColumns(kernel: tf.Tensor, bias: tf.Tensor, keep: number[]): tf.Ten
  */
 export function consolidate(pool: LoadedPool, names: readonly string[]): ConsolidatedModel {
   const t0 = now();
-  const plan = planQuery(pool.manifest, names);
+  const custom = [...(pool.custom?.values() ?? [])].map((c) => ({ id: c.spec.id, label: c.spec.label }));
+  const plan = planQuery(pool.manifest, names, custom);
   const graph = poolGraph(pool);
   const tGraft = now();
   const nodes = plan.parts.map((p) => expertNode(pool, p.expert));

@@ -14,7 +14,8 @@ export interface ModelMetadata {
   output: 'logits';
   input: { shape: [null, number, number, 3]; dtype: 'float32'; channels: 'RGB'; range: [number, number]; note: string };
   pool: { name: string; version: string };
-  experts: { name: string; classes: string[]; whole: boolean }[];
+  /** custom: a class the user trained in the page (its classIndices entry is -1). */
+  experts: { name: string; classes: string[]; whole: boolean; custom?: true }[];
   params: number;
   weightPrecision: WeightPrecision;
   createdAt: string;
@@ -44,11 +45,9 @@ export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, prec
       note: `Resize (centre-crop to square, then scale) to ${size}x${size}; normalisation happens inside the model. Apply softmax to the logits for probabilities.`,
     },
     pool: { name: manifest.name, version: manifest.version },
-    experts: c.plan.parts.map((p) => ({
-      name: p.expert,
-      classes: p.keep.map((i) => nameOf.get(expertClasses.get(p.expert)![i])!),
-      whole: p.whole,
-    })),
+    experts: c.plan.parts.map((p, k) => p.custom
+      ? { name: p.expert, classes: [c.labels[c.plan.parts.slice(0, k).reduce((n, q) => n + q.keep.length, 0)]], whole: true, custom: true }
+      : { name: p.expert, classes: p.keep.map((i) => nameOf.get(expertClasses.get(p.expert)![i])!), whole: p.whole }),
     params: c.params,
     weightPrecision: precision,
     createdAt: new Date().toISOString(),

@@ -21,6 +21,8 @@ export interface ExpertNode {
   pooled: tf.SymbolicTensor;
   logits: tf.SymbolicTensor;
   fc: tf.layers.Layer;
+  /** The layers grafted for this expert (a slice of PoolGraph.layers). */
+  layers: tf.layers.Layer[];
 }
 
 const graphs = new WeakMap<LoadedPool, PoolGraph>();
@@ -53,16 +55,28 @@ export function expertNode(pool: LoadedPool, name: string): ExpertNode {
   const g = poolGraph(pool);
   let node = g.experts.get(name);
   if (!node) {
-    const part = pool.experts.get(name)!;
+    const part = pool.experts.get(name) ?? pool.custom?.get(name)?.model;
+    if (!part) throw new Error(`expert ${name}: not in the pool`);
     const before = g.layers.length;
     const logits = graftPart(part, g.features, `${name}_`, g.layers, true);
     const fc = g.layers[g.layers.length - 1];
     if (g.layers.length === before || !(fc.inboundNodes[0].inputTensors[0] instanceof tf.SymbolicTensor))
       throw new Error(`expert ${name}: unexpected graph`);
-    node = { pooled: fc.inboundNodes[0].inputTensors[0] as tf.SymbolicTensor, logits, fc };
+    node = { pooled: fc.inboundNodes[0].inputTensors[0] as tf.SymbolicTensor, logits, fc, layers: g.layers.slice(before) };
     g.experts.set(name, node);
   }
   return node;
+}
+
+/** Drops one expert's branch (a custom expert removed or retrained); the next query grafts it afresh. */
+export function forgetExpertNode(pool: LoadedPool, name: string): void {
+  const g = graphs.get(pool);
+  const node = g?.experts.get(name);
+  if (!g || !node) return;
+  const own = new Set(node.layers);
+  g.layers = g.layers.filter((l) => !own.has(l));
+  node.layers.forEach((l) => l.dispose());
+  g.experts.delete(name);
 }
 
 /** Frees the graph's layers (their references to the weight tensors they share with the part models). */

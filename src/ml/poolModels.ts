@@ -3,6 +3,7 @@ import { PoeError } from './errors';
 import type { PartFiles, PoolManifest } from './poolManifest';
 import type { PoolBundle } from './poolFetch';
 import { forgetPoolGraph } from './poolGraph';
+import type { CustomExpertSpec } from './customExpert';
 
 /** A pool ready for consolidation: the library and every expert as TF.js LayersModels. */
 export interface LoadedPool {
@@ -11,6 +12,8 @@ export interface LoadedPool {
   experts: Map<string, tf.LayersModel>;
   /** Total bytes of the pool's files. */
   bytes: number;
+  /** The user's own classes (customExpert.ts), keyed by id; consolidated like built-in experts. */
+  custom?: Map<string, { spec: CustomExpertSpec; model: tf.LayersModel }>;
 }
 
 interface ModelJson {
@@ -83,4 +86,6 @@ export function disposePool(pool: LoadedPool): void {
   forgetPoolGraph(pool);
   pool.library.dispose();
   pool.experts.forEach((m) => m.dispose());
+  pool.custom?.forEach((c) => c.model.dispose());
+  pool.custom?.clear();
 }

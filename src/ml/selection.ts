@@ -3,10 +3,10 @@ import type { PoolManifest } from './poolManifest';
 
 /** Which experts a query uses and which of each expert's logits it keeps. */
 export interface QueryPlan {
-  parts: { expert: string; keep: number[]; whole: boolean }[];
+  parts: { expert: string; keep: number[]; whole: boolean; custom?: boolean }[];
   /** Class names in the consolidated model's output order. */
   labels: string[];
-  /** Oracle class indices in output order. */
+  /** Oracle class indices in output order; -1 for a custom (user-trained) class. */
   classIndices: number[];
 }
 
@@ -14,8 +14,12 @@ export interface QueryPlan {
  * Resolves names of whole primitive tasks (experts) and/or single classes into a plan.
  * Experts appear in pool order and classes in each expert's logit order, whatever the order of names.
  */
-export function planQuery(manifest: PoolManifest, names: readonly string[]): QueryPlan {
-  const wanted = names.map((n) => n.trim()).filter((n) => n.length > 0);
+export function planQuery(manifest: PoolManifest, names: readonly string[], custom: readonly CustomClass[] = []): QueryPlan {
+  const all = names.map((n) => n.trim()).filter((n) => n.length > 0);
+  const customById = new Map(custom.map((c) => [c.id, c]));
+  const wantedCustom = custom.filter((c) => all.includes(c.id));
+  const wanted = all.filter((n) => !customById.has(n));
+  if (all.length > 0 && wanted.length === 0) return withCustom({ parts: [], labels: [], classIndices: [] }, wantedCustom);
   if (wanted.length === 0)
     throw new PoeError('SELECTION_EMPTY', 'Nothing is selected: pick at least one class or superclass.');
   const experts = new Set(manifest.experts.map((e) => e.name));
@@ -41,6 +45,22 @@ export function planQuery(manifest: PoolManifest, names: readonly string[]): Que
       plan.classIndices.push(e.classes[i]);
       plan.labels.push(nameOf.get(e.classes[i])!);
     }
+  }
+  return withCustom(plan, wantedCustom);
+}
+
+/** A user-trained class: its expert id (the name a selection uses) and its label. */
+export interface CustomClass {
+  id: string;
+  label: string;
+}
+
+/** Custom experts come after the pool's, in the order given: one logit each. */
+function withCustom(plan: QueryPlan, custom: readonly CustomClass[]): QueryPlan {
+  for (const c of custom) {
+    plan.parts.push({ expert: c.id, keep: [0], whole: true, custom: true });
+    plan.labels.push(c.label);
+    plan.classIndices.push(-1);
   }
   return plan;
 }

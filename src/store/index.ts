@@ -7,8 +7,9 @@ import { createSelectionSlice, type SelectionSlice } from './selectionSlice';
 import { createUploadsSlice, type UploadsSlice } from './uploadsSlice';
 import { createCheckSlice, type CheckSlice } from './checkSlice';
 import { createWebcamSlice, type WebcamSlice } from './webcamSlice';
+import { createCustomSlice, type CustomSlice } from './customSlice';
 
-export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice;
+export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice;
 
 /** localStorage may be blocked (privacy modes); the app then keeps the selection in memory only. */
 function safeLocalStorage() {
@@ -24,7 +25,7 @@ function safeLocalStorage() {
 
 export const appStore = createStore<AppState>()(
   persist(
-    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a), ...createCheckSlice(...a), ...createWebcamSlice(...a) }),
+    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a), ...createCheckSlice(...a), ...createWebcamSlice(...a), ...createCustomSlice(...a) }),
     {
       name: 'poe-studio',
       version: 1,

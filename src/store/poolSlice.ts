@@ -92,6 +92,7 @@ export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, 
         poolId, poolStatus: 'ready', manifest: pool.manifest, poolBytes: pool.bytes, poolSource: source,
         poolLoadMs: performance.now() - t0, poolNotice: notices.join(' ') || null,
       });
+      await get().restoreCustom(); // the user's own classes, before the selection is checked against the pool
       get().dropUnknownSelection();
       await get().buildModel();
       // Graft the remaining experts while the user looks at the page, so later queries pay nothing for them.

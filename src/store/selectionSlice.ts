@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import { runtime } from './runtime';
 import type { AppState } from './index';
 
 export interface SelectionSlice {
@@ -44,7 +45,7 @@ export const createSelectionSlice: StateCreator<AppState, [], [], SelectionSlice
     dropUnknownSelection: () => {
       const m = get().manifest;
       if (!m) return;
-      const known = new Set([...m.experts.map((e) => e.name), ...m.classes.map((c) => c.name)]);
+      const known = new Set([...m.experts.map((e) => e.name), ...m.classes.map((c) => c.name), ...(runtime.pool?.custom?.keys() ?? [])]);
       set({ selected: get().selected.filter((n) => known.has(n)) });
     },
   };

@@ -5,6 +5,7 @@ import { UploadTest } from './UploadTest';
 import { WebcamTest } from './WebcamTest';
 import { BuiltInCheck } from './BuiltInCheck';
 import { DownloadPanel } from './DownloadPanel';
+import { CustomClassPanel } from './CustomClassPanel';
 
 export function App() {
   return (
@@ -19,6 +20,7 @@ export function App() {
         <div className="stack">
           <ModelCard />
           <WebcamTest />
+          <CustomClassPanel />
           <UploadTest />
           <BuiltInCheck />
           <DownloadPanel />

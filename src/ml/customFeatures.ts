@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { consolidate } from './consolidate';
+import { poolGraph } from './poolGraph';
+import type { LoadedPool } from './poolModels';
+
+/**
+ * What a custom expert trains on: the library's frozen features, averaged 2x2 (the expert's first,
+ * fixed layer), so training never runs the library again. Inference only, on any backend.
+ */
+export async function libraryFeatures(pool: LoadedPool, images: Uint8Array, count: number, options: { flip?: boolean; batch?: number } = {}): Promise<tf.Tensor4D> {
+  const g = poolGraph(pool);
+  const size = pool.manifest.input.sizePx;
+  const extractor = tf.model({ inputs: g.input, outputs: g.features });
+  const per = size * size * 3;
+  const batch = options.batch ?? 128;
+  const parts: tf.Tensor4D[] = [];
+  for (let s = 0; s < count; s += batch) {
+    const n = Math.min(batch, count - s);
+    parts.push(tf.tidy(() => {
+      let x = tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, size, size, 3], 'int32').toFloat();
+      if (options.flip) x = tf.reverse(x, 2);
+      return tf.avgPool(extractor.predict(x) as tf.Tensor4D, 2, 2, 'valid');
+    }));
+    await tf.nextFrame?.().catch(() => undefined);
+  }
+  const out = parts.length === 1 ? parts[0] : tf.concat(parts);
+  if (parts.length > 1) parts.forEach((p) => p.dispose());
+  return out;
+}
+
+/**
+ * Negative examples for calibration: images of pool classes with their features, their true class
+ * and the whole pool's logits for them (oracle class order), which a custom expert's logit must lose to.
+ */
+export interface NegativeSet {
+  features: tf.Tensor4D;
+  /** [count, classes] pool logits, column k = oracle class k. */
+  poolLogits: Float32Array;
+  classes: number;
+  labels: Int32Array;
+  count: number;
+  /** Statistics of the pool experts' logits: on each image's own class, and on the other classes. */
+  stats: LogitStats;
+  /** Per-channel mean and standard deviation of the features, to standardise training inputs. */
+  featureMean: Float32Array;
+  featureStd: Float32Array;
+  prepareMs: number;
+}
+
+export interface LogitStats {
+  ownMean: number;
+  ownStd: number;
+  otherMean: number;
+  otherStd: number;
+}
+
+const now = () => (globalThis.performance ?? Date).now();
+
+/** Features, pool logits and statistics of `count` labelled images (labels: oracle class indices). */
+export async function prepareNegatives(pool: LoadedPool, images: Uint8Array, labels: ArrayLike<number>, count: number): Promise<NegativeSet> {
+  const t0 = now();
+  const features = await libraryFeatures(pool, images, count);
+  const all = consolidate(pool, pool.manifest.experts.map((e) => e.name).filter((n) => pool.experts.has(n)));
+  const classes = pool.manifest.classes.length;
+  const poolLogits = new Float32Array(count * classes);
+  try {
+    const size = pool.manifest.input.sizePx;
+    const per = size * size * 3;
+    for (let s = 0; s < count; s += 128) {
+      const n = Math.min(128, count - s);
+      const out = tf.tidy(() => all.model.predict(tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, size, size, 3], 'int32').toFloat()) as tf.Tensor);
+      const v = await out.data();
+      out.dispose();
+      for (let r = 0; r < n; r++)
+        all.plan.classIndices.forEach((k, j) => (poolLogits[(s + r) * classes + k] = v[r * all.labels.length + j]));
+    }
+  } finally {
+    all.dispose();
+  }
+  const lab = Int32Array.from({ length: count }, (_, i) => labels[i]);
+  const { mean, variance } = tf.tidy(() => {
+    const m = tf.moments(features, [0, 1, 2]);
+    return { mean: m.mean.dataSync() as Float32Array, variance: m.variance.dataSync() as Float32Array };
+  });
+  return {
+    features, poolLogits, classes, labels: lab, count, stats: logitStats(poolLogits, lab, classes),
+    featureMean: Float32Array.from(mean), featureStd: Float32Array.from(variance, (v) => Math.sqrt(v) + 1e-3), prepareMs: now() - t0,
+  };
+}
+
+export function logitStats(logits: Float32Array, labels: Int32Array, classes: number): LogitStats {
+  let so = 0, so2 = 0, no = 0, sx = 0, sx2 = 0, nx = 0;
+  for (let i = 0; i < labels.length; i++)
+    for (let k = 0; k < classes; k++) {
+      const v = logits[i * classes + k];
+      if (k === labels[i]) { so += v; so2 += v * v; no++; } else { sx += v; sx2 += v * v; nx++; }
+    }
+  const ownMean = so / no;
+  const otherMean = sx / nx;
+  return { ownMean, ownStd: Math.sqrt(Math.max(so2 / no - ownMean ** 2, 1e-6)), otherMean, otherStd: Math.sqrt(Math.max(sx2 / nx - otherMean ** 2, 1e-6)) };
+}
+
+export function disposeNegatives(n: NegativeSet): void {
+  n.features.dispose();
+}

@@ -1,0 +1,222 @@
+import type { StateCreator } from 'zustand';
+import { readCustomClasses, writeCustomClasses } from '../io/customCache';
+import { decodeImageFile } from '../io/imageFile';
+import { rgbToDataUrl, saveText } from '../io/pixels';
+import { customExperts, MIN_CUSTOM_SHOTS, registerCustomExpert, renameCustomExpert, unregisterCustomExpert } from '../ml/customExpert';
+import { trainCustomClass } from '../ml/customClass';
+import { customClassesFile, parseCustomClassesFile, type StoredCustomClass } from '../ml/customFile';
+import { prepareNegatives, type NegativeSet } from '../ml/customFeatures';
+import type { LoadedPool } from '../ml/poolModels';
+import { getSample } from './checkSlice';
+import { runtime } from './runtime';
+import type { AppState } from './index';
+
+export interface CustomClassInfo {
+  id: string;
+  label: string;
+  shots: number;
+  trainMs: number;
+}
+
+export interface CustomSlice {
+  customClasses: CustomClassInfo[];
+  /** Images waiting to train a new class (or to be added to one on retraining): thumbnails as data URLs. */
+  customDraft: string[];
+  customBusy: { label: string; phase: 'preparing' | 'training'; progress: number } | null;
+  customError: string | null;
+  addCustomFiles: (files: File[]) => Promise<void>;
+  /** Adds the webcam's latest frame (the model's view) to the draft, if it is a new frame; true if added. */
+  captureCustomFrame: () => boolean;
+  clearCustomDraft: () => void;
+  /** Trains a new class from the draft, or retrains `id` on its images plus the draft. */
+  trainCustom: (label: string, id?: string) => Promise<void>;
+  renameCustom: (id: string, label: string) => Promise<void>;
+  removeCustom: (id: string) => Promise<void>;
+  exportCustom: () => void;
+  importCustom: (file: File) => Promise<void>;
+  /** Puts the stored classes into the freshly loaded pool (called by loadPool). */
+  restoreCustom: () => Promise<void>;
+}
+
+/** Off-state data: draft pixels, each class's training images, negatives per loaded pool. */
+const draft: Uint8Array[] = [];
+let lastFrame: Uint8Array | null = null;
+const stored = new Map<string, StoredCustomClass>();
+const negatives = new WeakMap<LoadedPool, Promise<NegativeSet>>();
+
+/** Calibration negatives: the built-in sample (pool classes), prepared once per loaded pool. */
+function negativesFor(pool: LoadedPool): Promise<NegativeSet> {
+  let n = negatives.get(pool);
+  if (!n) {
+    n = getSample().then((s) => prepareNegatives(pool, s.images, s.labels, s.count));
+    n.catch(() => negatives.delete(pool));
+    negatives.set(pool, n);
+  }
+  return n;
+}
+
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+};
+
+export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (set, get) => {
+  const info = (): CustomClassInfo[] => [...stored.values()].map(({ spec }) => ({ id: spec.id, label: spec.label, shots: spec.shots, trainMs: spec.trainMs }));
+  const persist = async () => {
+    const pool = runtime.pool;
+    set({ customClasses: info() });
+    if (!pool) return;
+    try {
+      await writeCustomClasses(pool.manifest.name, [...stored.values()]);
+    } catch (e) {
+      set({ customError: `Your classes work now but were not saved in this browser: ${(e as Error).message}` });
+    }
+  };
+  const size = () => get().manifest?.input.sizePx ?? 32;
+  const addToDraft = (pixels: Uint8Array) => {
+    draft.push(pixels);
+    set({ customDraft: [...get().customDraft, rgbToDataUrl(pixels, size())] });
+    if (runtime.pool) void negativesFor(runtime.pool).catch(() => undefined); // get ready while the user collects images
+  };
+  const train = async (label: string, images: Uint8Array, id?: string) => {
+    const pool = runtime.pool!;
+    const per = size() * size() * 3;
+    set({ customBusy: { label, phase: 'preparing', progress: 0 }, customError: null });
+    try {
+      const neg = await negativesFor(pool);
+      set({ customBusy: { label, phase: 'training', progress: 0 } });
+      const spec = await trainCustomClass(pool, neg, { label, images, count: images.length / per, id },
+        { onProgress: (progress) => set({ customBusy: { label, phase: 'training', progress } }) });
+      stored.set(spec.id, { spec, images });
+      return spec;
+    } finally {
+      set({ customBusy: null });
+    }
+  };
+  return {
+    customClasses: [],
+    customDraft: [],
+    customBusy: null,
+    customError: null,
+
+    addCustomFiles: async (files) => {
+      set({ customError: null });
+      const problems: string[] = [];
+      for (const f of files) {
+        try {
+          const img = await decodeImageFile(f, size());
+          URL.revokeObjectURL(img.thumbUrl);
+          addToDraft(img.pixels);
+        } catch (e) {
+          problems.push(`${f.name}: ${(e as Error).message}`);
+        }
+      }
+      if (problems.length) set({ customError: problems.join(' ') });
+    },
+
+    captureCustomFrame: () => {
+      const frame = get().webcamCrop;
+      if (!frame || frame === lastFrame) return false;
+      lastFrame = frame;
+      addToDraft(frame.slice());
+      return true;
+    },
+
+    clearCustomDraft: () => {
+      draft.length = 0;
+      set({ customDraft: [] });
+    },
+
+    trainCustom: async (label, id) => {
+      if (!runtime.pool || get().customBusy) return;
+      const old = id ? stored.get(id) : undefined;
+      const images = concat([...(old ? [old.images] : []), ...draft]);
+      const count = images.length / (size() * size() * 3);
+      if (count < MIN_CUSTOM_SHOTS) {
+        set({ customError: `Add at least ${MIN_CUSTOM_SHOTS} images (you have ${count}): hold the capture button in front of the webcam, or upload photos.` });
+        return;
+      }
+      try {
+        const spec = await train(label, images, id);
+        get().clearCustomDraft();
+        await persist();
+        const { selected } = get();
+        set({ selected: selected.includes(spec.id) ? selected : [...selected, spec.id] });
+        await get().buildModel();
+      } catch (e) {
+        set({ customError: (e as Error).message });
+      }
+    },
+
+    renameCustom: async (id, label) => {
+      const pool = runtime.pool;
+      const s = stored.get(id);
+      if (!pool || !s) return;
+      try {
+        renameCustomExpert(pool, id, label);
+        s.spec = customExperts(pool).get(id)!.spec;
+        set({ customError: null });
+        await persist();
+        await get().buildModel();
+      } catch (e) {
+        set({ customError: (e as Error).message });
+      }
+    },
+
+    removeCustom: async (id) => {
+      const pool = runtime.pool;
+      set({ selected: get().selected.filter((n) => n !== id) });
+      await get().buildModel(); // the old model may use the expert: replace it first
+      if (pool) unregisterCustomExpert(pool, id);
+      stored.delete(id);
+      await persist();
+    },
+
+    exportCustom: () => saveText(customClassesFile([...stored.values()]), 'poe-custom-classes.json'),
+
+    importCustom: async (file) => {
+      const pool = runtime.pool;
+      if (!pool) return;
+      try {
+        const classes = parseCustomClassesFile(await file.text(), size());
+        const taken = new Set([...pool.manifest.classes.map((c) => c.name), ...pool.manifest.experts.map((e) => e.name), ...info().map((c) => c.label)]);
+        for (const c of classes) {
+          let label = c.spec.label;
+          for (let k = 2; taken.has(label); k++) label = `${c.spec.label} (${k})`;
+          taken.add(label);
+          c.spec.label = label;
+          registerCustomExpert(pool, c.spec);
+          stored.set(c.spec.id, c);
+        }
+        set({ customError: null });
+        await persist();
+      } catch (e) {
+        set({ customError: (e as Error).message });
+      }
+    },
+
+    restoreCustom: async () => {
+      const pool = runtime.pool;
+      if (!pool) return;
+      try {
+        if (stored.size === 0) for (const c of await readCustomClasses(pool.manifest.name)) stored.set(c.spec.id, c);
+      } catch (e) {
+        set({ customError: `Your saved classes could not be read: ${(e as Error).message}` });
+      }
+      const stale: StoredCustomClass[] = [];
+      for (const c of stored.values()) {
+        if (c.spec.pool.version !== pool.manifest.version) stale.push(c);
+        else registerCustomExpert(pool, c.spec);
+      }
+      set({ customClasses: info() });
+      // A class trained on another version of the pool is retrained on its images, in the background.
+      if (stale.length) void (async () => {
+        for (const c of stale) await train(c.spec.label, c.images, c.spec.id).catch((e) => set({ customError: (e as Error).message }));
+        await persist();
+        await get().buildModel();
+      })();
+    },
+  };
+};
