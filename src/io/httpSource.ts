@@ -1,19 +1,27 @@
+import { PoeError } from '../ml/errors';
 import type { PoolSource } from '../ml/poolFetch';
 
-/** Pool files over HTTP(S), with byte-level progress from the response stream. */
+/** Pool files over HTTP(S), same origin or CORS, with byte-level progress from the response stream. */
 export function httpSource(baseUrl: string): PoolSource {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   return {
     describe: base,
-    async read(path, onBytes) {
+    async read(path, onBytes, maxBytes) {
       let res: Response;
       try {
-        res = await fetch(base + path, { cache: 'no-cache' });
+        res = await fetch(base + path, { cache: 'no-cache', credentials: 'same-origin' });
       } catch (e) {
-        throw new Error(`Could not download ${path}: the network request failed (${(e as Error).message}).`);
+        throw new PoeError('NETWORK',
+          `Could not download ${path} from ${base}: the server could not be reached, or it does not let this site read its files (CORS) (${(e as Error).message}).`);
       }
       if (res.status === 404) return null;
-      if (!res.ok) throw new Error(`Could not download ${path}: the server answered ${res.status} ${res.statusText}.`);
+      if (!res.ok) throw new PoeError('NETWORK', `Could not download ${path}: the server answered ${res.status} ${res.statusText}.`);
+      const tooBig = () => new PoeError('FILE_SIZE', `Pool file ${path} is larger than the ${maxBytes} bytes expected: it was replaced or the server sends something else.`);
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (maxBytes !== undefined && declared > maxBytes && !res.headers.get('content-encoding')) {
+        await res.body?.cancel();
+        throw tooBig();
+      }
       if (!res.body) return new Uint8Array(await res.arrayBuffer());
       const reader = res.body.getReader();
       const chunks: Uint8Array[] = [];
@@ -23,6 +31,11 @@ export function httpSource(baseUrl: string): PoolSource {
         if (done) break;
         chunks.push(value);
         loaded += value.byteLength;
+        // A server that sends more than the manifest promised (or never stops) is cut off here.
+        if (maxBytes !== undefined && loaded > maxBytes) {
+          await reader.cancel();
+          throw tooBig();
+        }
         onBytes?.(loaded);
       }
       const out = new Uint8Array(loaded);

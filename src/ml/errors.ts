@@ -12,7 +12,14 @@ export type PoeErrorCode =
   | 'DATA_MISSING'
   | 'OUTPUT_UNWRITABLE'
   | 'EXPORT_UNSUPPORTED'
-  | 'STORAGE';
+  | 'STORAGE'
+  // Pools from elsewhere (a URL, a folder, a zip): see poolLimits.ts, poolContents.ts, localPoolSource.ts.
+  | 'POOL_LIMIT'
+  | 'WEIGHTS_INVALID'
+  | 'PATH_INVALID'
+  | 'ARCHIVE_INVALID'
+  | 'POOL_URL'
+  | 'NETWORK';
 
 /** An error a user can read: a stable code for programs and one plain sentence for people. */
 export class PoeError extends Error {

@@ -1,5 +1,7 @@
 import { MAX_POOL_FILE_BYTES } from './constants';
 import { PoeError } from './errors';
+import { checkPoolContents } from './poolContents';
+import { MAX_MANIFEST_BYTES, parseJsonWithLimits } from './poolLimits';
 import { poolFiles, validateManifest, type PoolFile, type PoolManifest } from './poolManifest';
 import { sha256Hex } from './sha256';
 
@@ -7,8 +9,11 @@ import { sha256Hex } from './sha256';
 export interface PoolSource {
   /** Human-readable location, used in error messages. */
   describe: string;
-  /** Returns the file's bytes, or null when it does not exist. onBytes reports download progress. */
-  read(path: string, onBytes?: (loaded: number) => void): Promise<Uint8Array | null>;
+  /**
+   * Returns the file's bytes, or null when it does not exist. onBytes reports download progress.
+   * A source may stop early and throw PoeError FILE_SIZE when a file turns out larger than maxBytes.
+   */
+  read(path: string, onBytes?: (loaded: number) => void, maxBytes?: number): Promise<Uint8Array | null>;
 }
 
 export interface FileProgress {
@@ -27,13 +32,7 @@ export interface PoolBundle {
 export const MANIFEST_PATH = 'pool.json';
 
 export function parseManifestBytes(bytes: Uint8Array, where: string): PoolManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new PoeError('MANIFEST_INVALID', `Pool manifest ${where} is not valid JSON (${(e as Error).message}).`);
-  }
-  return validateManifest(json);
+  return validateManifest(parseJsonWithLimits(bytes, `Pool manifest ${where}`, MAX_MANIFEST_BYTES, 'MANIFEST_INVALID'));
 }
 
 /** Checks one file's size and SHA-256 against the manifest; throws a PoeError naming the file. */
@@ -46,9 +45,12 @@ export async function verifyFile(entry: PoolFile, bytes: Uint8Array): Promise<vo
     throw new PoeError('FILE_CHECKSUM', `Pool file ${entry.path} fails its checksum: the file is corrupted or was modified.`);
 }
 
-/** Reads pool.json and every file it names from source, verifying sizes and checksums. */
+/**
+ * Reads pool.json and every file it names from source, verifying sizes and checksums, then what the
+ * files hold (poolContents.ts). Nothing is returned, so nothing can be cached or used, unless all pass.
+ */
 export async function fetchPool(source: PoolSource, onProgress?: ProgressFn): Promise<PoolBundle> {
-  const raw = await source.read(MANIFEST_PATH);
+  const raw = await source.read(MANIFEST_PATH, undefined, MAX_MANIFEST_BYTES);
   if (!raw) throw new PoeError('FILE_MISSING', `No pool manifest (${MANIFEST_PATH}) at ${source.describe}.`);
   const manifest = parseManifestBytes(raw, `at ${source.describe}`);
   const entries = poolFiles(manifest);
@@ -64,7 +66,7 @@ export async function fetchPool(source: PoolSource, onProgress?: ProgressFn): Pr
       const bytes = await source.read(entry.path, (loaded) => {
         progress[i].loaded = loaded;
         report();
-      });
+      }, entry.bytes);
       if (!bytes) throw new PoeError('FILE_MISSING', `Pool file ${entry.path} is missing from ${source.describe}.`);
       await verifyFile(entry, bytes);
       progress[i].loaded = entry.bytes;
@@ -72,6 +74,7 @@ export async function fetchPool(source: PoolSource, onProgress?: ProgressFn): Pr
       files.set(entry.path, bytes);
     }),
   );
+  checkPoolContents(manifest, files);
   return { manifest, files };
 }
 

@@ -1,5 +1,6 @@
 import { POOL_FORMAT, POOL_FORMAT_VERSION } from './constants';
 import { PoeError } from './errors';
+import { MAX_CLASS_NAME_CHARS, MAX_POOL_CLASSES, MAX_POOL_EXPERTS, checkTotalBytes, limitError } from './poolLimits';
 
 export interface PoolFile {
   path: string;
@@ -53,6 +54,20 @@ function str(v: unknown, where: string): string {
   if (typeof v !== 'string' || v.length === 0) fail(`${where} must be a non-empty string`);
   return v;
 }
+/** A class or expert name: shown in the page, so short and printable. */
+function name(v: unknown, where: string): string {
+  const s = str(v, where);
+  if (s.length > MAX_CLASS_NAME_CHARS)
+    throw limitError(`Pool manifest: ${where} is ${s.length} characters long; names up to ${MAX_CLASS_NAME_CHARS} are accepted.`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(s)) fail(`${where} ${JSON.stringify(s)} contains control characters`);
+  return s;
+}
+function list(v: unknown, where: string, max: number): unknown[] {
+  if (!Array.isArray(v) || v.length === 0) fail(`"${where}" must be a non-empty list`);
+  if (v.length > max) throw limitError(`Pool manifest: "${where}" has ${v.length} entries; pools with up to ${max} are accepted.`);
+  return v;
+}
 function int(v: unknown, where: string, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${where} must be an integer >= ${min}`);
   return v;
@@ -88,21 +103,19 @@ export function validateManifest(raw: unknown): PoolManifest {
   const mean = nums(input.mean, 'input.mean', 3);
   const std = nums(input.std, 'input.std', 3);
   if (std.some((s) => s <= 0)) fail('input.std values must be positive');
-  if (!Array.isArray(m.classes) || m.classes.length === 0) fail('"classes" must be a non-empty list');
-  const classes = m.classes.map((c, i) => {
+  const classes = list(m.classes, 'classes', MAX_POOL_CLASSES).map((c, i) => {
     const o = obj(c, `classes[${i}]`);
-    return { index: int(o.index, `classes[${i}].index`), name: str(o.name, `classes[${i}].name`), task: str(o.task, `classes[${i}].task`) };
+    return { index: int(o.index, `classes[${i}].index`), name: name(o.name, `classes[${i}].name`), task: name(o.task, `classes[${i}].task`) };
   });
   const lib = obj(m.library, 'library');
   const outputShape = lib.outputShape;
   if (!Array.isArray(outputShape) || outputShape.length !== 3) fail('library.outputShape must be [height, width, channels]');
-  if (!Array.isArray(m.experts) || m.experts.length === 0) fail('"experts" must be a non-empty list');
-  const experts = m.experts.map((e, i) => {
+  const experts = list(m.experts, 'experts', MAX_POOL_EXPERTS).map((e, i) => {
     const o = obj(e, `experts[${i}]`);
-    const name = str(o.name, `experts[${i}].name`);
-    if (!Array.isArray(o.classes) || o.classes.length === 0) fail(`expert ${name} must list its classes`);
+    const expertName = name(o.name, `experts[${i}].name`);
+    if (!Array.isArray(o.classes) || o.classes.length === 0) fail(`expert ${expertName} must list its classes`);
     return {
-      name,
+      name: expertName,
       classes: o.classes.map((c, j) => int(c, `experts[${i}].classes[${j}]`)),
       params: int(o.params, `experts[${i}].params`),
       width: o.width === undefined ? undefined : int(o.width, `experts[${i}].width`, 1),
@@ -110,7 +123,7 @@ export function validateManifest(raw: unknown): PoolManifest {
     };
   });
   checkCoverage(classes, experts);
-  return {
+  const manifest: PoolManifest = {
     format: POOL_FORMAT,
     formatVersion: version,
     name: str(m.name, 'name'),
@@ -128,6 +141,8 @@ export function validateManifest(raw: unknown): PoolManifest {
     provenance: m.provenance === undefined ? undefined : obj(m.provenance, 'provenance'),
     metrics: m.metrics === undefined ? undefined : obj(m.metrics, 'metrics'),
   };
+  checkTotalBytes(poolFiles(manifest).reduce((n, f) => n + f.bytes, 0), 'The pool its manifest describes');
+  return manifest;
 }
 
 function checkCoverage(classes: PoolClass[], experts: PoolManifest['experts']): void {
