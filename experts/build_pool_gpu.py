@@ -38,6 +38,7 @@ DEFAULTS = {
     'device': 'cuda',
     'precision': 'auto',
     'budget_s': 0.0,          # stop (status 3) before the next epoch would pass this many seconds; 0 = no limit
+    'auto_epochs': False,     # with budget_s: time a few steps of each stage, then choose epochs that fill the budget
     'return_dir': '',         # pack the build folder into <= 15 MiB chunks here after every epoch
     'resume_from': '',        # unpack chunks from a previous --return_dir before starting
     'oracle_depth': 40,
@@ -285,7 +286,61 @@ class Build:
                         'metrics': {'precision': self.precision, 'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
                                     'params': count_params(e)}}, self.out / 'experts' / f'{t}.pt')
 
+    def plan_epochs(self):
+        """Epochs per stage that fill the budget (oracle 60 %, library 20 %, experts 12 %, the rest spare),
+        from a few timed steps of each stage on untrained models; kept in plan.json so a resumed run agrees."""
+        path = self.out / 'plan.json'
+        if path.exists():
+            plan = json.loads(path.read_text())
+        else:
+            c = self.cfg
+            spe = {k: math.ceil(len(self.x) / c[f'{k}_batch']) for k in ('oracle', 'library', 'expert')}
+            oracle = WideResNet(c['oracle_depth'], c['oracle_widen'], 100).to(self.device).to(memory_format=torch.channels_last)
+            student = WideResNet(16, 1, 100).to(self.device).to(memory_format=torch.channels_last)
+            experts = [Expert(32, c['expert_width'], 5).to(self.device).to(memory_format=torch.channels_last) for _ in self.coarse_names]
+            lib = Library(16, 1).to(self.device).to(memory_format=torch.channels_last).eval()
+
+            def timed(fn, batch, steps=8):
+                for i in range(steps + 3):
+                    if i == 3:
+                        sync(self.device)
+                        t0 = time.time()
+                    fn(normalize(gpu_augment(self.x[:batch], None)))
+                sync(self.device)
+                return (time.time() - t0) / steps
+
+            def oracle_step(x):
+                with self.autocast():
+                    F.cross_entropy(oracle(x), self.y[:len(x)]).backward()
+
+            def library_step(x):
+                with self.autocast():
+                    with torch.no_grad():
+                        t = train.teacher_logits(oracle, x, c['teacher_flip'])
+                    train.kd_loss(student(x).float(), t.float(), 4.0).backward()
+
+            def expert_step(x):
+                with self.autocast():
+                    with torch.no_grad():
+                        f, z = lib(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                    sum(train.ckd_loss(e(f).float(), z[:, :5], 4.0, 0.3) for e in experts).backward()
+
+            epoch_s = {'oracle': timed(oracle_step, c['oracle_batch']) * spe['oracle'],
+                       'library': timed(library_step, c['library_batch']) * spe['library'],
+                       'expert': timed(expert_step, c['expert_batch']) * spe['expert']}
+            left = self.left()
+            share, cap = {'oracle': 0.6, 'library': 0.2, 'expert': 0.12}, {'oracle': 200, 'library': 100, 'expert': 60}
+            plan = {f'{k}_epochs': max(1, min(cap[k], int(left * share[k] / (epoch_s[k] * 1.15)))) for k in share}
+            plan['epoch_seconds'] = epoch_s
+            path.write_text(json.dumps(plan, indent=1))
+            del oracle, student, experts, lib
+        for k in ('oracle_epochs', 'library_epochs', 'expert_epochs'):
+            self.cfg[k] = plan[k]
+        print(f'plan: {json.dumps(plan)}', flush=True)
+
     def run(self):
+        if self.cfg['auto_epochs'] and self.cfg['budget_s']:
+            self.plan_epochs()
         for stage, done in (('oracle', 'oracle.pt'), ('library', 'library.pt'), ('experts', 'experts/people.pt')):
             if (self.out / done).exists():
                 print(f'== {stage}: done already ({done})', flush=True)
@@ -295,6 +350,11 @@ class Build:
             (self.out / f'{stage}.ckpt').unlink(missing_ok=True)
             self.pack()
         print(f'== build complete in {self.out} ({time.time() - self.t0:.0f} s in this run)', flush=True)
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
 
 
 def _cpu(state):
