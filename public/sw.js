@@ -1,26 +1,51 @@
-// PoE Studio service worker: network first, and the last good copy when offline, for the app's own
-// files. Pools are not handled here: the app keeps them, verified, in IndexedDB.
-const CACHE = 'poe-app-v1';
+// PoE Studio service worker. Each build stamps its id and its file list here (scripts/vite-app-plugins.ts),
+// so a deploy is a new worker that installs the new build's files in a cache of its own while the open
+// tabs keep running the old build from theirs. The page says "a new version is ready"; its reload button
+// activates the new worker, and the reload then gets app and pool checks of the new build only, never
+// an old bundle with new files. Pools are not handled here: the app keeps them, verified, in IndexedDB.
+const BUILD = '__BUILD_ID__';
+const APP_FILES = [/* __APP_FILES__ */];
+const PREFIX = 'poe-app-';
+const CACHE = PREFIX + BUILD;
 
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(APP_FILES.map((u) => new Request(u, { cache: 'reload' })));
+    // The first worker of this browser takes over at once; an update waits for the page to ask.
+    if (!self.registration.active) await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) if (key.startsWith(PREFIX) && key !== CACHE) await caches.delete(key);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'skip-waiting') self.skipWaiting();
+  if (event.data === 'build-id') event.ports[0]?.postMessage(BUILD);
+});
 
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
-  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/pools/')) return;
-  event.respondWith(
-    (async () => {
-      const cache = await caches.open(CACHE);
-      try {
-        const res = await fetch(req);
-        if (res.ok) await cache.put(req, res.clone());
-        return res;
-      } catch (err) {
-        const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate', ignoreVary: true });
-        if (hit) return hit;
-        throw err;
-      }
-    })(),
-  );
+  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/pools/') || url.pathname.endsWith('/sw.js')) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    // This build's own files (the page itself included) come from this build's cache: one version per tab.
+    const own = await cache.match(req, { ignoreSearch: req.mode === 'navigate', ignoreVary: true });
+    if (own && (req.mode === 'navigate' || APP_FILES.includes(url.pathname))) return own;
+    // Anything else (the built-in sample, icons): network first, the last good copy when offline.
+    try {
+      const res = await fetch(req);
+      if (res.ok) await cache.put(req, res.clone());
+      return res;
+    } catch (err) {
+      if (own) return own;
+      throw err;
+    }
+  })());
 });

@@ -28,6 +28,10 @@ createRoot(document.getElementById('root')!).render(
 
 void (async () => {
   await appStore.getState().initBackend();
+  void appStore.getState().requestPersistentStorage();
   await appStore.getState().loadPool();
-  if (import.meta.env.PROD) await enableOffline();
+  // ?pool=<folder URL>: the built-in pool stays in use unless that pool passes every check.
+  const poolUrl = new URLSearchParams(location.search).get('pool');
+  if (poolUrl) await appStore.getState().openPoolFromUrl(poolUrl);
+  if (import.meta.env.PROD) await enableOffline(() => appStore.setState({ appUpdateReady: true }));
 })();

@@ -17,6 +17,21 @@ function db(): UseStore {
   return store;
 }
 
+/**
+ * Runs op on the database, opening it again once if the open connection was closed under us (the
+ * user or the browser cleared the site's storage mid-session: the next use fails with
+ * InvalidStateError, and a fresh open recreates the empty database).
+ */
+async function withDb<T>(op: (s: UseStore) => Promise<T>): Promise<T> {
+  try {
+    return await op(db());
+  } catch (e) {
+    if ((e as DOMException)?.name !== 'InvalidStateError') throw e;
+    store = null;
+    return op(db());
+  }
+}
+
 const keyFor = (poolId: string) => `pool:v${POOL_CACHE_VERSION}:${poolId}`;
 
 interface CachedPool {
@@ -29,7 +44,7 @@ interface CachedPool {
 export async function readCachedPool(poolId: string): Promise<{ bundle: PoolBundle | null; problem?: string }> {
   let entry: CachedPool | undefined;
   try {
-    entry = await get<CachedPool>(keyFor(poolId), db());
+    entry = await withDb((d) => get<CachedPool>(keyFor(poolId), d));
   } catch (e) {
     return { bundle: null, problem: `the pool cache could not be read (${(e as Error).message})` };
   }
@@ -46,7 +61,7 @@ export async function readCachedPool(poolId: string): Promise<{ bundle: PoolBund
 export async function writeCachedPool(poolId: string, bundle: PoolBundle): Promise<CacheOutcome> {
   try {
     const entry: CachedPool = { version: bundle.manifest.version, files: [...bundle.files], savedAt: new Date().toISOString() };
-    await set(keyFor(poolId), entry, db());
+    await withDb((d) => set(keyFor(poolId), entry, d));
     for (const k of await keys(db())) if (typeof k === 'string' && k.startsWith('pool:') && k !== keyFor(poolId) && k.endsWith(`:${poolId}`)) await del(k, db());
     return { ok: true };
   } catch (e) {

@@ -8,8 +8,9 @@ import { createUploadsSlice, type UploadsSlice } from './uploadsSlice';
 import { createCheckSlice, type CheckSlice } from './checkSlice';
 import { createWebcamSlice, type WebcamSlice } from './webcamSlice';
 import { createCustomSlice, type CustomSlice } from './customSlice';
+import { createPoolOpenSlice, type PoolOpenSlice } from './poolOpenSlice';
 
-export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice;
+export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice & PoolOpenSlice;
 
 /** localStorage may be blocked (privacy modes); the app then keeps the selection in memory only. */
 function safeLocalStorage() {
@@ -25,7 +26,7 @@ function safeLocalStorage() {
 
 export const appStore = createStore<AppState>()(
   persist(
-    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a), ...createCheckSlice(...a), ...createWebcamSlice(...a), ...createCustomSlice(...a) }),
+    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a), ...createCheckSlice(...a), ...createWebcamSlice(...a), ...createCustomSlice(...a), ...createPoolOpenSlice(...a) }),
     {
       name: 'poe-studio',
       version: 1,

@@ -5,6 +5,7 @@ import { UploadTest } from './UploadTest';
 import { WebcamTest } from './WebcamTest';
 import { BuiltInCheck } from './BuiltInCheck';
 import { DownloadPanel } from './DownloadPanel';
+import { AppUpdate } from './AppUpdate';
 import { CustomClassPanel } from './CustomClassPanel';
 
 export function App() {
@@ -26,6 +27,7 @@ export function App() {
           <DownloadPanel />
         </div>
       </main>
+      <AppUpdate />
     </div>
   );
 }

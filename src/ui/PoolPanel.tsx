@@ -1,5 +1,6 @@
 import { useAppStore } from '../store';
 import { ProgressBar, formatBytes } from './ProgressBar';
+import { PoolOpener } from './PoolOpener';
 
 export function PoolPanel() {
   const status = useAppStore((s) => s.poolStatus);
@@ -37,6 +38,7 @@ export function PoolPanel() {
       )}
       {error && <p className="error" role="alert">{error}</p>}
       {notice && <p className="notice" role="status">{notice}</p>}
+      <PoolOpener />
     </section>
   );
 }

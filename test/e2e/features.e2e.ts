@@ -109,7 +109,8 @@ describe('built-in check, download and offline use (wasm)', () => {
       await modelWithClasses(p, 5);
       // page.evaluate awaits promises (waitForFunction would take a pending promise as truthy).
       const offlineReady = () => p.evaluate(async () => {
-        const keys = (await (await caches.open('poe-app-v1')).keys()).map((r) => new URL(r.url).pathname);
+        const name = (await caches.keys()).find((k) => k.startsWith('poe-app-'));
+        const keys = name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname) : [];
         return navigator.serviceWorker.controller !== null && keys.includes('/') && keys.some((k) => k.endsWith('.js'));
       });
       for (let i = 0; i < 150 && !(await offlineReady()); i++) await p.waitForTimeout(200);
