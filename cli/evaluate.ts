@@ -23,7 +23,7 @@ expert on --shots of its training images (negatives: --negatives-per-class train
 other class), then reports the new class's recall and the query's top-1 before and after, beside a
 Teachable-Machine-style head trained on --shots images of every class. --report-split val measures on
 the validation split (for choosing settings); --calibration none,stats,joint compares calibrations;
---steps, --lr, --hidden, --stats-weight, --neg-weight, --margin, --seed override the training settings.`;
+--steps, --lr, --hidden, --stats-weight, --neg-weight, --margin, --negatives-per-step, --seed override the training settings.`;
 
 interface QueryResult { query: string[]; classes: number; images: number; top1: number; crossExpertErrors: number; buildMs: number }
 
@@ -51,7 +51,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2),
     { query: '', combinations: '', size: '', pool: DEFAULT_POOL_DIR, data: '', json: false, backend: 'wasm',
       custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
-      steps: '', lr: '', hidden: '', 'stats-weight': '', 'neg-weight': '', margin: '', seed: '1' }, USAGE);
+      steps: '', lr: '', hidden: '', 'stats-weight': '', 'neg-weight': '', margin: '', 'negatives-per-step': '', seed: '1' }, USAGE);
   if (args.custom) return mainCustom(args);
   if (!args.query === !args.combinations) fatal('give exactly one of --query or --combinations', USAGE);
   if (args.backend !== 'wasm' && args.backend !== 'cpu') fatal(`--backend must be wasm or cpu, not "${args.backend}"`);
@@ -102,7 +102,8 @@ async function mainCustom(args: Record<string, string | boolean>) {
     query: list(String(args.query)), custom: String(args.custom), shots: num('shots', 1), negativesPerClass: num('negatives-per-class', 1), calibrations,
     seed: num('seed', 0),
     train: { steps: opt('steps', 1), learningRate: opt('lr', 0, false), hidden: opt('hidden', 1), statsWeight: opt('stats-weight', 0, false),
-      negativeWeight: opt('neg-weight', 0, false), margin: opt('margin', 0, false) },
+      negativeWeight: opt('neg-weight', 0, false), margin: opt('margin', 0, false),
+      negativesPerStep: opt('negatives-per-step', 1) },
   });
   const out = { pool: { name: pool.manifest.name, version: pool.manifest.version }, backend: args.backend, reportSplit: split, ...r };
   if (args.json) return console.log(JSON.stringify(out, null, 2));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { consolidate } from '../../src/ml/consolidate';
 import { unregisterCustomExpert } from '../../src/ml/customExpert';
 import { trainCustomClass } from '../../src/ml/customClass';
-import { disposeNegatives, libraryFeatures, prepareNegatives } from '../../src/ml/customFeatures';
+import { disposeNegatives, libraryFeatures, poolColumns, prepareNegatives } from '../../src/ml/customFeatures';
 import { rng, trainSoftmaxHead, type Calibration, type TrainOptions } from '../../src/ml/customTrain';
 import { PoeError } from '../../src/ml/errors';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
@@ -98,7 +98,7 @@ export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report
   const results: CalibrationResult[] = [];
   for (const calibration of o.calibrations) {
     const spec = await trainCustomClass(pool, neg, { label: `${o.custom} (yours)`, images: positives, count: posIdx.length },
-      { ...o.train, calibration, excludeClasses: [cls.index], seed: o.seed });
+      { ...o.train, calibration, excludeColumns: [poolColumns(pool).get(cls.index)!], seed: o.seed });
     const after = consolidate(pool, [...o.query, spec.id]);
     const pred = argmaxRows(await predictLogits(after.model, repImages, repIdx.length, size), newCol + 1);
     after.dispose();

@@ -1,27 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkLabel, MIN_CUSTOM_SHOTS, newCustomId, registerCustomExpert, type CustomExpertSpec } from './customExpert';
-import { libraryFeatures, type NegativeSet } from './customFeatures';
+import { libraryFeatures, poolLogits, type NegativeSet } from './customFeatures';
 import { trainCustomExpert, type TrainOptions } from './customTrain';
-import { consolidate } from './consolidate';
 import { PoeError } from './errors';
-import { predictLogits } from './predict';
 import type { LoadedPool } from './poolModels';
 
 const now = () => (globalThis.performance ?? Date).now();
-
-/** The whole pool's logits for some images, column k = oracle class k. */
-export async function poolLogits(pool: LoadedPool, images: Uint8Array, count: number): Promise<Float32Array> {
-  const all = consolidate(pool, pool.manifest.experts.map((e) => e.name));
-  try {
-    const classes = pool.manifest.classes.length;
-    const raw = await predictLogits(all.model, images, count, pool.manifest.input.sizePx);
-    const out = new Float32Array(count * classes);
-    for (let r = 0; r < count; r++) all.plan.classIndices.forEach((k, j) => (out[r * classes + k] = raw[r * all.labels.length + j]));
-    return out;
-  } finally {
-    all.dispose();
-  }
-}
 
 export interface CustomClassInput {
   label: string;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { consolidate } from './consolidate';
+import { predictLogits } from './predict';
 import { poolGraph } from './poolGraph';
 import type { LoadedPool } from './poolModels';
 
@@ -21,7 +22,7 @@ export async function libraryFeatures(pool: LoadedPool, images: Uint8Array, coun
       if (options.flip) x = tf.reverse(x, 2);
       return tf.avgPool(extractor.predict(x) as tf.Tensor4D, 2, 2, 'valid');
     }));
-    await tf.nextFrame?.().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 0)); // lets the page draw between batches
   }
   const out = parts.length === 1 ? parts[0] : tf.concat(parts);
   if (parts.length > 1) parts.forEach((p) => p.dispose());
@@ -34,9 +35,10 @@ export async function libraryFeatures(pool: LoadedPool, images: Uint8Array, coun
  */
 export interface NegativeSet {
   features: tf.Tensor4D;
-  /** [count, classes] pool logits, column k = oracle class k. */
+  /** [count, classes] pool logits, one column per pool class (see poolColumns). */
   poolLogits: Float32Array;
   classes: number;
+  /** Each image's true class, as a column of poolLogits. */
   labels: Int32Array;
   count: number;
   /** Statistics of the pool experts' logits: on each image's own class, and on the other classes. */
@@ -56,34 +58,48 @@ export interface LogitStats {
 
 const now = () => (globalThis.performance ?? Date).now();
 
-/** Features, pool logits and statistics of `count` labelled images (labels: oracle class indices). */
-export async function prepareNegatives(pool: LoadedPool, images: Uint8Array, labels: ArrayLike<number>, count: number): Promise<NegativeSet> {
-  const t0 = now();
-  const features = await libraryFeatures(pool, images, count);
-  const all = consolidate(pool, pool.manifest.experts.map((e) => e.name).filter((n) => pool.experts.has(n)));
-  const classes = pool.manifest.classes.length;
-  const poolLogits = new Float32Array(count * classes);
+/** Column of each oracle class index in pool-logit rows: the order of manifest.classes. */
+export function poolColumns(pool: LoadedPool): Map<number, number> {
+  return new Map(pool.manifest.classes.map((c, j) => [c.index, j]));
+}
+
+/** The whole pool's logits for some images, one column per pool class (manifest.classes order). */
+export async function poolLogits(pool: LoadedPool, images: Uint8Array, count: number): Promise<Float32Array> {
+  const all = consolidate(pool, pool.manifest.experts.map((e) => e.name));
   try {
-    const size = pool.manifest.input.sizePx;
-    const per = size * size * 3;
-    for (let s = 0; s < count; s += 128) {
-      const n = Math.min(128, count - s);
-      const out = tf.tidy(() => all.model.predict(tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, size, size, 3], 'int32').toFloat()) as tf.Tensor);
-      const v = await out.data();
-      out.dispose();
-      for (let r = 0; r < n; r++)
-        all.plan.classIndices.forEach((k, j) => (poolLogits[(s + r) * classes + k] = v[r * all.labels.length + j]));
-    }
+    const col = poolColumns(pool);
+    const classes = col.size;
+    const raw = await predictLogits(all.model, images, count, pool.manifest.input.sizePx);
+    const out = new Float32Array(count * classes);
+    const k = all.labels.length;
+    for (let r = 0; r < count; r++) all.plan.classIndices.forEach((c, j) => (out[r * classes + col.get(c)!] = raw[r * k + j]));
+    return out;
   } finally {
     all.dispose();
   }
-  const lab = Int32Array.from({ length: count }, (_, i) => labels[i]);
+}
+
+/**
+ * Features, pool logits and statistics of labelled images (labels: oracle class indices); images of
+ * classes the pool does not have are left out.
+ */
+export async function prepareNegatives(pool: LoadedPool, images: Uint8Array, labels: ArrayLike<number>, count: number): Promise<NegativeSet> {
+  const t0 = now();
+  const col = poolColumns(pool);
+  const per = pool.manifest.input.sizePx ** 2 * 3;
+  const keep = Array.from({ length: count }, (_, i) => i).filter((i) => col.has(labels[i]));
+  const subset = new Uint8Array(keep.length * per);
+  keep.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
+  const n = keep.length;
+  const features = await libraryFeatures(pool, subset, n);
+  const logits = await poolLogits(pool, subset, n);
+  const lab = Int32Array.from(keep, (i) => col.get(labels[i])!);
   const { mean, variance } = tf.tidy(() => {
     const m = tf.moments(features, [0, 1, 2]);
     return { mean: m.mean.dataSync() as Float32Array, variance: m.variance.dataSync() as Float32Array };
   });
   return {
-    features, poolLogits, classes, labels: lab, count, stats: logitStats(poolLogits, lab, classes),
+    features, poolLogits: logits, classes: col.size, labels: lab, count: n, stats: logitStats(logits, lab, col.size),
     featureMean: Float32Array.from(mean), featureStd: Float32Array.from(variance, (v) => Math.sqrt(v) + 1e-3), prepareMs: now() - t0,
   };
 }

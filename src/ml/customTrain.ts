@@ -30,8 +30,8 @@ export interface TrainOptions {
   negativeWeight?: number;
   /** 'joint': a negative's logit must stay this far below its own class's logit. */
   margin?: number;
-  /** Pool classes treated as unknown to the pool (their logits ignored), e.g. a held-out class. */
-  excludeClasses?: number[];
+  /** Pool-logit columns (customFeatures.poolColumns) ignored, e.g. a class held out to play the user's class. */
+  excludeColumns?: number[];
   seed?: number;
   onProgress?: (fraction: number) => void;
 }
@@ -81,12 +81,19 @@ function thresholds(poolLogits: Float32Array, classes: number, labels: Int32Arra
 
 interface Head { w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable }
 
+/** A variable from an initial value, which is then freed (tf.variable keeps its own reference to the data). */
+function own(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init);
+  init.dispose();
+  return v;
+}
+
 function initHead(channels: number, hidden: number, units: number, seed: number): Head {
   return {
-    w1: tf.variable(tf.randomNormal([channels, hidden], 0, Math.sqrt(2 / channels), 'float32', seed)),
-    b1: tf.variable(tf.zeros([hidden])),
-    w2: tf.variable(tf.randomNormal([hidden, units], 0, Math.sqrt(1 / hidden), 'float32', seed + 1)),
-    b2: tf.variable(tf.zeros([units])),
+    w1: own(tf.randomNormal([channels, hidden], 0, Math.sqrt(2 / channels), 'float32', seed)),
+    b1: own(tf.zeros([hidden])),
+    w2: own(tf.randomNormal([hidden, units], 0, Math.sqrt(1 / hidden), 'float32', seed + 1)),
+    b2: own(tf.zeros([units])),
   };
 }
 
@@ -136,7 +143,7 @@ function statsPenalty(z: tf.Tensor1D, mean: number, std: number): tf.Scalar {
 export async function trainCustomExpert(positives: tf.Tensor4D, posPoolLogits: Float32Array, neg: NegativeSet, options: TrainOptions = {}): Promise<TrainResult> {
   const o = settings(options);
   const t0 = now();
-  const exclude = new Set(o.excludeClasses ?? []);
+  const exclude = new Set(o.excludeColumns ?? []);
   const channels = positives.shape[3];
   const head = initHead(channels, o.hidden, 1, o.seed);
   const optimizer = tf.train.adam(o.learningRate);
