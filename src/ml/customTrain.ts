@@ -37,7 +37,7 @@ export interface TrainOptions {
 }
 
 /** Chosen on the validation split (npm run evaluate -- --custom ... --report-split val). */
-export const TRAIN_DEFAULTS = { hidden: 32, steps: 120, learningRate: 0.01, negativesPerStep: 256, calibration: 'joint' as Calibration, statsWeight: 0, negativeWeight: 8, margin: 2, seed: 1 };
+export const TRAIN_DEFAULTS = { hidden: 32, steps: 120, learningRate: 0.01, negativesPerStep: 128, calibration: 'joint' as Calibration, statsWeight: 0, negativeWeight: 8, margin: 2, seed: 1 };
 
 export interface TrainResult {
   weights: Float32Array;

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { strFromU8, unzipSync } from 'fflate';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from './browser';
+import { encodePng } from './png';
+import { modelWithClasses, poolReady } from './pages';
+
+const baseUrl = inject('baseUrl');
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+/** A 32 x 32 picture no CIFAR-100 class looks like: magenta and green diagonal stripes, shifted per image. */
+function stripes(n: number): Buffer {
+  const rgb = new Uint8Array(32 * 32 * 3);
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 32; x++) {
+      const on = ((x + y + n) >> 2) % 2 === 0;
+      rgb.set(on ? [250, 20 + 3 * n, 240] : [30, 230, 10 + 2 * n], (y * 32 + x) * 3);
+    }
+  return encodePng(rgb, 32, 32);
+}
+const files = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ name: `keys-${from + i}.png`, mimeType: 'image/png', buffer: stripes(from + i) }));
+
+async function topPrediction(p: Page, name: string): Promise<string | null | undefined> {
+  await p.setInputFiles('[data-testid="file-input"]', files(40, 1).map((f) => ({ ...f, name })));
+  await p.waitForSelector(`li[data-upload="${name}"][data-status="ready"] .preds li`);
+  return p.$eval(`li[data-upload="${name}"]`, (el) => el.querySelector('.preds li span')?.textContent);
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  context = await browser.newContext({ acceptDownloads: true });
+  page = await context.newPage();
+  await page.goto(`${baseUrl}?backend=wasm`);
+  await poolReady(page);
+  await page.check('input[data-task="people"]');
+  await modelWithClasses(page, 5);
+});
+afterAll(async () => browser?.close());
+
+describe('add your own class (wasm)', () => {
+  it('trains a class from uploaded images, adds it to the model and predicts it', async () => {
+    await page.fill('[data-testid="custom-name"]', 'my keys');
+    await page.setInputFiles('[data-testid="custom-file-input"]', files(0, 9));
+    await page.waitForFunction(() => document.querySelector('[data-testid="custom-count"]')?.textContent?.startsWith('9 images'));
+    expect(await page.isDisabled('[data-testid="custom-train"]')).toBe(true); // fewer than 10
+    await page.setInputFiles('[data-testid="custom-file-input"]', files(9, 11));
+    await page.waitForFunction(() => document.querySelector('[data-testid="custom-count"]')?.textContent === '20 images');
+    await page.click('[data-testid="custom-train"]');
+    const row = await page.waitForSelector('[data-custom="my keys"]', { timeout: 120_000 });
+    console.log(`custom class in Chromium (wasm): ${await row.textContent()}`);
+    await modelWithClasses(page, 6);
+    expect(await page.isChecked('[data-custom="my keys"] input[type="checkbox"]')).toBe(true);
+    expect(await topPrediction(page, 'new-keys.png')).toBe('my keys');
+  });
+
+  it('goes into the TF.js download with its label', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download"]')]);
+    const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
+    const meta = JSON.parse(strFromU8(zip['metadata.json']));
+    expect(meta.labels).toEqual(['baby', 'boy', 'girl', 'man', 'woman', 'my keys']);
+    expect(meta.experts.at(-1)).toMatchObject({ classes: ['my keys'], custom: true });
+  });
+
+  it('is still there after a reload (IndexedDB), selected and predicting', async () => {
+    await page.reload();
+    await poolReady(page);
+    await page.waitForSelector('[data-custom="my keys"]');
+    await modelWithClasses(page, 6);
+    expect(await topPrediction(page, 'after-reload.png')).toBe('my keys');
+  });
+
+  it('is renamed and removed like any class', async () => {
+    await page.click('[data-custom="my keys"] >> text=Rename');
+    await page.fill('[aria-label="New name for my keys"]', 'house keys');
+    await page.click('[data-custom="my keys"] >> text=Save');
+    await page.waitForSelector('[data-custom="house keys"]');
+    await page.click('[data-custom="house keys"] >> text=Remove');
+    await modelWithClasses(page, 5);
+    expect(await page.$('[data-custom="house keys"]')).toBeNull();
+  });
+});
