@@ -29,9 +29,8 @@ export interface CalibrationResult {
   calibration: Calibration;
   newClassRecall: number;
   othersTop1After: number;
-  /** Errors on the report images of the query's and the new class where the winner is another expert's logit. */
+  /** Errors on the report images of the query's classes and the new one where the winner is another expert's logit. */
   crossExpertErrors: number;
-  crossExpertErrorsBefore: number;
   /** Query images taken by the new class, and new-class images taken by a query class. */
   stolen: number;
   lost: number;
@@ -82,13 +81,13 @@ export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report
   const newCol = plan.labels.length;
 
   const score = (pred: ArrayLike<number>) => {
-    let others = 0, othersRight = 0, mine = 0, mineRight = 0, cross = 0, stolen = 0, lost = 0;
+    let others = 0, othersRight = 0, mine = 0, mineRight = 0, cross = 0, crossOnQuery = 0, stolen = 0, lost = 0;
     truth.forEach((t, j) => {
       const p = pred[j];
       if (t === newCol) { mine++; if (p === t) mineRight++; else lost++; } else { others++; if (p === t) othersRight++; if (p === newCol) stolen++; }
-      if (p !== t && expertOf[p] !== expertOf[t]) cross++;
+      if (p !== t && expertOf[p] !== expertOf[t]) { cross++; if (t !== newCol) crossOnQuery++; }
     });
-    return { recall: mineRight / mine, othersTop1: othersRight / others, cross, stolen, lost, images: { others, mine } };
+    return { recall: mineRight / mine, othersTop1: othersRight / others, cross, crossOnQuery, stolen, lost, images: { others, mine } };
   };
 
   const before = consolidate(pool, o.query);
@@ -104,7 +103,7 @@ export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report
     after.dispose();
     unregisterCustomExpert(pool, spec.id);
     const s = score(pred);
-    results.push({ calibration, newClassRecall: s.recall, othersTop1After: s.othersTop1, crossExpertErrors: s.cross, crossExpertErrorsBefore: base.cross, stolen: s.stolen, lost: s.lost, trainSeconds: seconds(spec.trainMs) });
+    results.push({ calibration, newClassRecall: s.recall, othersTop1After: s.othersTop1, crossExpertErrors: s.cross, stolen: s.stolen, lost: s.lost, trainSeconds: seconds(spec.trainMs) });
   }
 
   // Teachable-Machine-style baseline: one softmax head over the query's classes and the new one, `shots` images each.
@@ -129,7 +128,8 @@ export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report
     reportImages: base.images, negatives: negIdx.length, negativesPrepSeconds: seconds(neg.prepareMs), poolLogitStats: neg.stats,
     calibration: main.calibration,
     newClassRecall: main.newClassRecall, othersTop1Before: base.othersTop1, othersTop1After: main.othersTop1After, trainSeconds: main.trainSeconds,
-    crossExpertErrorsBefore: base.cross, crossExpertErrorsAfter: main.crossExpertErrors,
+    /** Before: on the query's images only (the new class's images have no right answer then). */
+    crossExpertErrorsBeforeOnQueryImages: base.crossOnQuery, crossExpertErrorsAfter: main.crossExpertErrors,
     calibrations: results,
     baseline: { method: 'teachable-machine-style softmax head over the query classes + the new one', imagesPerClass: o.shots, newClassRecall: tmScore.recall, othersTop1: tmScore.othersTop1, trainSeconds: seconds(tmMs) },
     targets: {
