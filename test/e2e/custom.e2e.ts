@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -81,5 +84,39 @@ describe('add your own class (wasm)', () => {
     await page.click('[data-custom="house keys"] >> text=Remove');
     await modelWithClasses(page, 5);
     expect(await page.$('[data-custom="house keys"]')).toBeNull();
+  });
+});
+
+describe('add your own class from the webcam (fake camera)', () => {
+  it('captures a burst while the button is held, then trains on it', async () => {
+    const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-cam-')), 'clip.y4m');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
+    const cam = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+    try {
+      const p = await cam.newPage();
+      await p.goto(`${baseUrl}?backend=wasm`);
+      await poolReady(p);
+      await p.check('input[data-task="vehicles_1"]');
+      await modelWithClasses(p, 5);
+      await p.click('[data-testid="webcam-start"]');
+      await p.waitForFunction(() => document.querySelectorAll('[data-testid="webcam-top"] li').length === 5, null, { timeout: 60_000 });
+      await p.fill('[data-testid="custom-name"]', 'test card');
+      const button = (await p.$('[data-testid="custom-capture"]'))!;
+      await button.scrollIntoViewIfNeeded();
+      const box = (await button.boundingBox())!;
+      await p.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await p.mouse.down();
+      await p.waitForFunction(() => parseInt(document.querySelector('[data-testid="custom-count"]')?.textContent ?? '0') >= 12, null, { timeout: 60_000 });
+      await p.mouse.up();
+      const n = parseInt((await p.textContent('[data-testid="custom-count"]'))!);
+      await p.waitForTimeout(500);
+      expect(parseInt((await p.textContent('[data-testid="custom-count"]'))!)).toBeLessThanOrEqual(n + 1); // released: no more captures
+      await p.click('[data-testid="custom-train"]');
+      await p.waitForSelector('[data-custom="test card"]', { timeout: 120_000 });
+      await modelWithClasses(p, 6);
+      await p.waitForFunction(() => document.querySelector('[data-testid="webcam-top"] li')?.textContent?.includes('test card'), null, { timeout: 30_000 });
+    } finally {
+      await cam.close();
+    }
   });
 });
