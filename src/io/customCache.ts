@@ -18,6 +18,7 @@ function db(): UseStore {
 const keyFor = (poolName: string) => `custom:v${CUSTOM_CACHE_VERSION}:${poolName}`;
 
 export async function readCustomClasses(poolName: string): Promise<StoredCustomClass[]> {
+  if (typeof indexedDB === 'undefined') return []; // nothing can have been saved
   return (await get<StoredCustomClass[]>(keyFor(poolName), db())) ?? [];
 }
 

@@ -105,7 +105,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       set({
         model: {
           labels: c.labels,
-          experts: c.plan.parts.map((p) => ({ name: p.expert, classes: p.keep.length, whole: p.whole })),
+          experts: c.plan.parts.map((p) => ({ name: p.custom ? `“${pool.custom?.get(p.expert)?.spec.label}” (yours)` : p.expert, classes: p.keep.length, whole: p.whole })),
           params: c.params,
           bytes: c.params * 4,
           buildMs: c.buildMs,
