@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../store';
 import type { CustomClassInfo } from '../store/customSlice';
+import { TOUCH } from './touch';
 
 /** The user's own classes: tick to use, rename, retrain with the images collected above, remove; export and import. */
 export function CustomClassList() {
@@ -30,13 +31,15 @@ function CustomClassRow({ c }: { c: CustomClassInfo }) {
   const [editing, setEditing] = useState<string | null>(null);
   return (
     <li data-custom={c.label}>
-      <label><input type="checkbox" checked={selected} onChange={() => toggle(c.id)} /> {c.label}</label>{' '}
+      <label style={{ ...TOUCH, display: 'inline-flex', alignItems: 'center', gap: 4 }}>
+        <input type="checkbox" checked={selected} onChange={() => toggle(c.id)} /> {c.label}
+      </label>{' '}
       <span className="custom-meta">{c.shots} images, trained in {(c.trainMs / 1000).toFixed(1)} s</span>{' '}
       {editing === null ? (
         <button type="button" onClick={() => setEditing(c.label)} disabled={busy}>Rename</button>
       ) : (
         <form style={{ display: 'inline' }} onSubmit={(e) => { e.preventDefault(); void rename(c.id, editing); setEditing(null); }}>
-          <input aria-label={`New name for ${c.label}`} value={editing} onChange={(e) => setEditing(e.target.value)} maxLength={40} />
+          <input aria-label={`New name for ${c.label}`} value={editing} onChange={(e) => setEditing(e.target.value)} maxLength={40} style={TOUCH} />
           <button type="submit">Save</button>
         </form>
       )}{' '}

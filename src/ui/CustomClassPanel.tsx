@@ -2,8 +2,10 @@ import { useEffect, useRef, useState } from 'react';
 import { MIN_CUSTOM_SHOTS } from '../ml/customExpert';
 import { appStore, useAppStore } from '../store';
 import { CustomClassList } from './CustomClassList';
+import { TOUCH } from './touch';
 
 const CAPTURE_EVERY_MS = 100;
+
 
 /** "Add your own class": a name, images from the webcam (hold to capture a burst) or uploads, then training in the page. */
 export function CustomClassPanel() {
@@ -34,7 +36,7 @@ export function CustomClassPanel() {
       <h2>Add your own class</h2>
       <p>Teach the model something the pool does not know: name it, show it at least {MIN_CUSTOM_SHOTS} pictures, and a small
         expert is trained here, in seconds, then consolidated with your other classes.</p>
-      <label>Name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="my keys" maxLength={40} data-testid="custom-name" /></label>
+      <label>Name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="my keys" maxLength={40} data-testid="custom-name" style={TOUCH} /></label>
       <div className="custom-sources">
         <button type="button" disabled={!webcamOn || !!busy} data-testid="custom-capture"
           onPointerDown={start} onPointerUp={stop} onPointerLeave={stop} onPointerCancel={stop}
