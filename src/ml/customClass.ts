@@ -12,8 +12,8 @@ export interface CustomClassInput {
   /** NHWC uint8 images of the pool's input size. */
   images: Uint8Array;
   count: number;
-  /** Keep the id of the class being retrained. */
-  id?: string;
+  /** The id of the class this retrains: its name may be reused; the new expert gets a new id. */
+  replaces?: string;
 }
 
 /**
@@ -22,7 +22,7 @@ export interface CustomClassInput {
  */
 export async function trainCustomClass(pool: LoadedPool, neg: NegativeSet, input: CustomClassInput, options: TrainOptions = {}): Promise<CustomExpertSpec> {
   const t0 = now();
-  const label = checkLabel(pool, input.label, input.id);
+  const label = checkLabel(pool, input.label, input.replaces);
   if (input.count < MIN_CUSTOM_SHOTS)
     throw new PoeError('IMAGE_INVALID', `Add at least ${MIN_CUSTOM_SHOTS} images of "${label}" (you have ${input.count}).`);
   const straight = await libraryFeatures(pool, input.images, input.count);
@@ -37,7 +37,7 @@ export async function trainCustomClass(pool: LoadedPool, neg: NegativeSet, input
     both.set(logits, logits.length); // a mirror image gets the same pool threshold, close enough for calibration
     const r = await trainCustomExpert(positives, both, neg, options);
     const spec: CustomExpertSpec = {
-      id: input.id ?? newCustomId(),
+      id: newCustomId(),
       label,
       hidden: r.hidden,
       featureShape: (pool.library.outputs[0].shape as number[]).slice(1),

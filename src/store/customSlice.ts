@@ -80,20 +80,39 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     set({ customDraft: [...get().customDraft, rgbToDataUrl(pixels, size())] });
     if (runtime.pool) void negativesFor(runtime.pool).catch(() => undefined); // get ready while the user collects images
   };
-  const train = async (label: string, images: Uint8Array, id?: string) => {
+  /**
+   * Trains a class (a new one, or a fresh expert replacing `replaces`), swaps it into the selection,
+   * rebuilds the model, and only then frees the expert it replaces, which the old model still used.
+   */
+  const train = async (label: string, images: Uint8Array, replaces?: string) => {
     const pool = runtime.pool!;
     const per = size() * size() * 3;
     set({ customBusy: { label, phase: 'preparing', progress: 0 }, customError: null });
+    let spec;
     try {
       const neg = await negativesFor(pool);
       set({ customBusy: { label, phase: 'training', progress: 0 } });
-      const spec = await trainCustomClass(pool, neg, { label, images, count: images.length / per, id },
+      spec = await trainCustomClass(pool, neg, { label, images, count: images.length / per, replaces },
         { onProgress: (progress) => set({ customBusy: { label, phase: 'training', progress } }) });
-      stored.set(spec.id, { spec, images });
-      return spec;
     } finally {
       set({ customBusy: null });
     }
+    if (replaces) stored.delete(replaces);
+    stored.set(spec.id, { spec, images });
+    const { selected } = get();
+    const swapped = replaces && selected.includes(replaces) ? selected.map((n) => (n === replaces ? spec.id : n)) : selected;
+    set({ selected: swapped.includes(spec.id) || replaces ? swapped : [...swapped, spec.id] });
+    await get().buildModel();
+    if (replaces) unregisterCustomExpert(pool, replaces);
+    await persist();
+    return spec;
+  };
+  /** Classes trained on another version of the pool are retrained on their images, in the background. */
+  const retrainStale = (stale: StoredCustomClass[]) => {
+    if (!stale.length) return;
+    void (async () => {
+      for (const c of stale) await train(c.spec.label, c.images, c.spec.id).catch((e) => set({ customError: (e as Error).message }));
+    })();
   };
   return {
     customClasses: [],
@@ -139,12 +158,8 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
         return;
       }
       try {
-        const spec = await train(label, images, id);
+        await train(label, images, id);
         get().clearCustomDraft();
-        await persist();
-        const { selected } = get();
-        set({ selected: selected.includes(spec.id) ? selected : [...selected, spec.id] });
-        await get().buildModel();
       } catch (e) {
         set({ customError: (e as Error).message });
       }
@@ -182,16 +197,19 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
       try {
         const classes = parseCustomClassesFile(await file.text(), size());
         const taken = new Set([...pool.manifest.classes.map((c) => c.name), ...pool.manifest.experts.map((e) => e.name), ...info().map((c) => c.label)]);
+        const stale: StoredCustomClass[] = [];
         for (const c of classes) {
           let label = c.spec.label;
           for (let k = 2; taken.has(label); k++) label = `${c.spec.label} (${k})`;
           taken.add(label);
           c.spec.label = label;
-          registerCustomExpert(pool, c.spec);
           stored.set(c.spec.id, c);
+          if (c.spec.pool.version === pool.manifest.version) registerCustomExpert(pool, c.spec);
+          else stale.push(c);
         }
         set({ customError: null });
         await persist();
+        retrainStale(stale);
       } catch (e) {
         set({ customError: (e as Error).message });
       }
@@ -211,12 +229,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
         else registerCustomExpert(pool, c.spec);
       }
       set({ customClasses: info() });
-      // A class trained on another version of the pool is retrained on its images, in the background.
-      if (stale.length) void (async () => {
-        for (const c of stale) await train(c.spec.label, c.images, c.spec.id).catch((e) => set({ customError: (e as Error).message }));
-        await persist();
-        await get().buildModel();
-      })();
+      retrainStale(stale);
     },
   };
 };

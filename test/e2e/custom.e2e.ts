@@ -76,7 +76,12 @@ describe('add your own class (wasm)', () => {
     expect(await topPrediction(page, 'after-reload.png')).toBe('my keys');
   });
 
-  it('is renamed and removed like any class', async () => {
+  it('is retrained with more images, renamed and removed like any class', async () => {
+    await page.setInputFiles('[data-testid="custom-file-input"]', files(20, 2));
+    await page.click('[data-custom="my keys"] >> text=Retrain (+2)');
+    await page.waitForFunction(() => document.querySelector('[data-custom="my keys"]')?.textContent?.includes('22 images'), null, { timeout: 120_000 });
+    await modelWithClasses(page, 6);
+    expect(await page.isChecked('[data-custom="my keys"] input[type="checkbox"]')).toBe(true);
     await page.click('[data-custom="my keys"] >> text=Rename');
     await page.fill('[aria-label="New name for my keys"]', 'house keys');
     await page.click('[data-custom="my keys"] >> text=Save');

@@ -131,6 +131,10 @@ describe('custom class: export, names, removal, file', () => {
     renameCustomExpert(pool, spec.id, 'house keys');
     expect(consolidate(pool, [spec.id]).labels).toEqual(['house keys']);
     expect(checkLabel(pool, 'house keys', spec.id)).toBe('house keys');
+    const again = await trainCustomClass(pool, neg, { label: 'house keys', images: stripes(11), count: 11, replaces: spec.id }, { steps: 5 });
+    expect(again.id).not.toBe(spec.id); // retraining makes a new expert; the caller frees the old one once unused
+    expect(again.shots).toBe(11);
+    unregisterCustomExpert(pool, again.id);
   });
 
   it('round-trips through the export file with a fresh id; rejects other files', () => {
