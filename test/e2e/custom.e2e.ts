@@ -76,6 +76,23 @@ describe('add your own class (wasm)', () => {
     expect(await topPrediction(page, 'after-reload.png')).toBe('my keys');
   });
 
+  it('exports to a file that another browser profile imports', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="custom-export"]')]);
+    expect(download.suggestedFilename()).toBe('poe-custom-classes.json');
+    const file = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(file.classes.map((c: { label: string }) => c.label)).toEqual(['my keys']);
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    await p.goto(`${baseUrl}?backend=wasm`);
+    await poolReady(p);
+    expect(await p.$('[data-custom="my keys"]')).toBeNull();
+    await p.setInputFiles('[data-testid="custom-import"]', (await download.path())!);
+    await p.waitForSelector('[data-custom="my keys"]');
+    await p.check('[data-custom="my keys"] input[type="checkbox"]');
+    await modelWithClasses(p, 1);
+    await other.close();
+  });
+
   it('is retrained with more images, renamed and removed like any class', async () => {
     await page.setInputFiles('[data-testid="custom-file-input"]', files(20, 2));
     await page.click('[data-custom="my keys"] >> text=Retrain (+2)');
