@@ -58,6 +58,7 @@ describe('add your own class (wasm)', () => {
     await modelWithClasses(page, 6);
     expect(await page.isChecked('[data-custom="my keys"] input[type="checkbox"]')).toBe(true);
     expect(await topPrediction(page, 'new-keys.png')).toBe('my keys');
+    expect(await page.textContent('.chips button[aria-label="Remove my keys"]')).toMatch(/^my keys/);
   });
 
   it('goes into the TF.js download with its label', async () => {
