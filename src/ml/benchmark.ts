@@ -30,6 +30,8 @@ export interface QueryLatency {
   firstInferenceMs: Stat;
   /** Selection -> first prediction with the pool graph prepared at load time (what the app does). */
   totalMs: Stat;
+  /** One later prediction of the same model through the same path (pixels in, logits read back). */
+  steadyMs: Stat;
 }
 
 const now = () => performance.now();
@@ -48,7 +50,7 @@ export function benchQueries(pool: LoadedPool): { query: string; names: string[]
 export async function measureQueryLatency(pool: LoadedPool, names: string[], query: string, reps: number): Promise<QueryLatency> {
   const size = pool.manifest.input.sizePx;
   const pixel = new Uint8Array(size * size * 3);
-  const assemble: number[] = [], weights: number[] = [], first: number[] = [], total: number[] = [];
+  const assemble: number[] = [], weights: number[] = [], first: number[] = [], total: number[] = [], steady: number[] = [];
   let classes = 0, experts = 0;
   for (let r = 0; r < reps; r++) {
     // Cold: a fresh pool graph, so the weights of the library and the query's experts are attached anew.
@@ -65,11 +67,16 @@ export async function measureQueryLatency(pool: LoadedPool, names: string[], que
     assemble.push(t1 - t0);
     first.push(t2 - t1);
     total.push(t2 - t0);
+    for (let k = 0; k < 3; k++) {
+      const t3 = now();
+      await predictLogits(c.model, pixel, 1, size);
+      steady.push(now() - t3);
+    }
     classes = c.labels.length;
     experts = c.plan.parts.length;
     c.dispose();
   }
-  return { query, experts, classes, assembleMs: stat(assemble), weightsMs: stat(weights), firstInferenceMs: stat(first), totalMs: stat(total) };
+  return { query, experts, classes, assembleMs: stat(assemble), weightsMs: stat(weights), firstInferenceMs: stat(first), totalMs: stat(total), steadyMs: stat(steady) };
 }
 
 export interface Throughput {
