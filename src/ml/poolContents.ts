@@ -58,10 +58,25 @@ function checkTopology(topology: Record<string, unknown>, bad: (msg: string) => 
     if (!isObj(layer) || typeof layer.class_name !== 'string') throw bad('has a layer without a class_name.');
     if (!ALLOWED_LAYER_TYPES.has(layer.class_name))
       throw bad(`uses layer type ${JSON.stringify(layer.class_name.slice(0, 64))}, which pools may not contain (allowed: ${[...ALLOWED_LAYER_TYPES].join(', ')}).`);
+    const size = isObj(layer.config) ? oversized(layer.config) : null;
+    if (size) throw bad(`gives layer ${JSON.stringify(String(layer.name).slice(0, 64))} ${size}, beyond the ${MAX_LAYER_SIZE} a pool layer may have.`);
     const activation = isObj(layer.config) ? layer.config.activation : undefined;
     if (activation !== undefined && (typeof activation !== 'string' || !ALLOWED_ACTIVATIONS.has(activation)))
       throw bad(`uses activation ${JSON.stringify(activation).slice(0, 64)}, which pools may not contain.`);
   }
+}
+
+/** Largest unit, filter, kernel, stride or padding count a layer may declare: TF.js would allocate it before any weight check. */
+const MAX_LAYER_SIZE = 4096;
+const SIZE_KEYS = ['units', 'filters', 'kernel_size', 'strides', 'pool_size', 'depth_multiplier', 'padding', 'dilation_rate', 'batch_input_shape'];
+
+function oversized(config: Record<string, unknown>): string | null {
+  for (const key of SIZE_KEYS) {
+    const values = [config[key]].flat(2).filter((v) => v !== null && v !== undefined);
+    const big = values.find((v) => typeof v === 'number' && (!Number.isFinite(v) || Math.abs(v) > MAX_LAYER_SIZE));
+    if (big !== undefined) return `${key} ${big}`;
+  }
+  return null;
 }
 
 function checkWeightSpecs(groups: unknown[], bad: (msg: string) => PoeError): WeightSpec[] {

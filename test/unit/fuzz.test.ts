@@ -110,6 +110,18 @@ describe('fuzzing the model.json checks', () => {
       const got = await openZip(zipOf(replaceFile(fixture, part.model.path, bytesOf(mutate(model, picks, r)))));
       expect(got.code).not.toMatch(/^UNCODED/);
       expect(performance.now() - t0).toBeLessThan(10 * CASE_MS);
-    }), { numRuns: Math.min(RUNS, Number(process.env.FUZZ_POOL_RUNS ?? RUNS)) });
+    }), { numRuns: Number(process.env.FUZZ_POOL_RUNS ?? Math.min(RUNS, 40)) });
   }, TIMEOUT_MS * 4);
+});
+
+describe('a model.json that declares a huge layer', () => {
+  it('is refused before TensorFlow.js would allocate it', async () => {
+    const part = 'experts/kitchen/model.json';
+    const model = json(fixture, part) as { modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } } };
+    model.modelTopology.config.layers.find((l) => l.class_name === 'Conv2D')!.config.filters = 2 ** 30;
+    const t0 = performance.now();
+    const got = await openZip(zipOf(replaceFile(fixture, part, bytesOf(model))));
+    expect([got.code, got.message]).toEqual(['MODEL_INVALID', expect.stringContaining('filters 1073741824, beyond the 4096')]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
 });
