@@ -16,6 +16,9 @@ import { bytesOf, json, openZip, readPoolDir, replaceFile, zipOf, type PoolFiles
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const CASE_MS = 2000;
 const TIMEOUT_MS = Math.max(120_000, RUNS * 200);
+// No shrinking (a failing deep JSON case can shrink for tens of minutes, blocking the event loop), and
+// each property stops generating after a minute: a failure still reports its seed and input.
+fc.configureGlobal({ endOnFailure: true, interruptAfterTimeLimit: 60_000 });
 let fixture: PoolFiles;
 let manifest: unknown;
 
