@@ -1,9 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from '../cli/lib/paths';
-import { launchChromium } from '../test/e2e/browser';
+import { launchChromium } from '../harness/chromium';
+import { fakeCameraArgs, makeClip } from '../harness/fakeWebcam';
+import { startPreview } from '../harness/previewServer';
 import { stat, type BackendBench, type Stat, type Throughput } from '../src/ml/benchmark';
 
 export interface OrtFigures {
@@ -23,15 +20,9 @@ const PORT = 4185;
 
 /** Serves the production build and measures it in headless Chromium: bench.html per backend, and the app. */
 export async function benchBrowser(log: (s: string) => void): Promise<BrowserFigures> {
-  const vite = path.join(REPO_ROOT, 'node_modules', '.bin', 'vite');
-  const env = { ...process.env, NODE_ENV: 'production' };
-  execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit', env });
-  const server = spawn(vite, ['preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore', env });
-  const base = `http://127.0.0.1:${PORT}/`;
-  for (let i = 0; i < 150 && !(await fetch(base).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
-  const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-bench-')), 'clip.y4m');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x480:rate=30', '-t', '3', '-pix_fmt', 'yuv420p', clip]);
-  const browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  const preview = await startPreview(PORT);
+  const base = preview.url;
+  const browser = await launchChromium(fakeCameraArgs(makeClip({ width: 640, height: 480, rate: 30, seconds: 3 })));
   const out: BrowserFigures = { backends: [], errors: {}, poolLoadColdMs: stat([0]), poolLoadWarmMs: stat([0]), webcamFps: stat([0]) };
   try {
     for (const backend of ['wasm', 'webgl', 'webgpu']) {
@@ -81,7 +72,7 @@ export async function benchBrowser(log: (s: string) => void): Promise<BrowserFig
     out.poolLoadWarmMs = stat(warm);
   } finally {
     await browser.close();
-    server.kill();
+    await preview.close();
   }
   return out;
 }

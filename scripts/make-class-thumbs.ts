@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../cli/lib/paths';
-import { encodePng } from '../test/e2e/png';
+import { encodePng } from '../harness/png';
 
 const DIR = path.join(REPO_ROOT, 'public', 'samples');
 const COLUMNS = 10;

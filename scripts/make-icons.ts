@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../cli/lib/paths';
-import { launchChromium } from '../test/e2e/browser';
+import { launchChromium } from '../harness/chromium';
 
 const PUBLIC = path.join(REPO_ROOT, 'public');
 const ICONS: { svg: string; out: string; px: number }[] = [

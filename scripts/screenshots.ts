@@ -1,27 +1,21 @@
 // Regenerates the README screenshots from the production build: npx tsx scripts/screenshots.ts
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
-import { launchChromium } from '../test/e2e/browser';
-import { encodePng } from '../test/e2e/png';
-import { readReference } from '../test/unit/helpers';
+import { launchChromium } from '../harness/chromium';
+import { fakeCameraArgs, makeClip } from '../harness/fakeWebcam';
+import { encodePng } from '../harness/png';
+import { startPreview } from '../harness/previewServer';
+import { readReference } from '../harness/reference';
 
 const PORT = 4186;
 const OUT = path.join(REPO_ROOT, 'docs', 'screenshots');
 
 async function main() {
-  const vite = path.join(REPO_ROOT, 'node_modules', '.bin', 'vite');
-  const env = { ...process.env, NODE_ENV: 'production' };
-  execFileSync(vite, ['build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit', env });
-  const server = spawn(vite, ['preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore', env });
-  const base = `http://127.0.0.1:${PORT}/?backend=wasm`;
-  for (let i = 0; i < 150 && !(await fetch(base).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
-  const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-shot-')), 'clip.y4m');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x480:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
-  const browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  const preview = await startPreview(PORT);
+  const base = `${preview.url}?backend=wasm`;
+  const browser = await launchChromium(fakeCameraArgs(makeClip({ width: 640, height: 480 })));
   mkdirSync(OUT, { recursive: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -55,7 +49,7 @@ async function main() {
     console.log(`screenshots written to ${OUT}`);
   } finally {
     await browser.close();
-    server.kill();
+    await preview.close();
   }
 }
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,9 +5,10 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
-import { launchChromium, launchChromiumWithProfile } from './browser';
+import { launchChromium, launchChromiumWithProfile } from '../../harness/chromium';
+import { fakeCameraArgs, makeClip } from '../../harness/fakeWebcam';
 import { seriousA11yViolations } from './layout';
-import { encodePng } from './png';
+import { encodePng } from '../../harness/png';
 import { modelWithClasses, poolReady, showClasses } from './pages';
 
 const baseUrl = inject('baseUrl');
@@ -17,9 +17,7 @@ const ref = readReference(DEFAULT_POOL_DIR);
 let browser: Browser;
 
 beforeAll(async () => {
-  const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-a11y-')), 'clip.y4m');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
-  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  browser = await launchChromium(fakeCameraArgs(makeClip({ width: 320, height: 240 })));
 });
 afterAll(async () => browser?.close());
 

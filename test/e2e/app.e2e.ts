@@ -6,8 +6,8 @@ import { loadPoolFromDir } from '../../cli/lib/folderSource';
 import { useNodeBackend } from '../../cli/lib/nodeBackend';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
-import { launchChromium } from './browser';
-import { encodePng } from './png';
+import { launchChromium } from '../../harness/chromium';
+import { encodePng } from '../../harness/png';
 import { poolReady } from './pages';
 
 const baseUrl = inject('baseUrl');

@@ -1,12 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser';
-import { encodePng } from './png';
+import { launchChromium } from '../../harness/chromium';
+import { fakeCameraArgs, makeClip } from '../../harness/fakeWebcam';
+import { encodePng } from '../../harness/png';
 import { modelWithClasses, poolReady } from './pages';
 
 const baseUrl = inject('baseUrl');
@@ -112,9 +110,7 @@ describe('add your own class (wasm)', () => {
 
 describe('add your own class from the webcam (fake camera)', () => {
   it('captures a burst while the button is held, then trains on it', async () => {
-    const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-cam-')), 'clip.y4m');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
-    const cam = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+    const cam = await launchChromium(fakeCameraArgs(makeClip({ width: 320, height: 240 })));
     try {
       const p = await cam.newPage();
       await p.goto(`${baseUrl}?backend=wasm`);

@@ -10,8 +10,8 @@ import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { useNodeBackend } from '../../cli/lib/nodeBackend';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
-import { launchChromium } from './browser';
-import { encodePng } from './png';
+import { launchChromium } from '../../harness/chromium';
+import { encodePng } from '../../harness/png';
 import { modelWithClasses, poolReady } from './pages';
 
 const baseUrl = inject('baseUrl');

@@ -1,20 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
-import { launchChromium } from './browser';
+import { launchChromium } from '../../harness/chromium';
+import { fakeCameraArgs, makeClip } from '../../harness/fakeWebcam';
 import { columnLayout, horizontalOverflow, smallTargets } from './layout';
-import { encodePng } from './png';
+import { encodePng } from '../../harness/png';
 import { modelWithClasses, poolReady, showClasses } from './pages';
 import { countRenders, renderCounts, resetRenderCounts } from './renderCount';
 
 const app = `${inject('baseUrl')}?backend=wasm`;
 const ref = readReference(DEFAULT_POOL_DIR);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'poe-phone-'));
 const phone = (width: number, height: number): BrowserContextOptions => ({ viewport: { width, height }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
 const VIEWPORTS: { name: string; options: BrowserContextOptions; columns: 'one' | 'two'; touch: boolean }[] = [
   { name: '320x568 small phone', options: phone(320, 568), columns: 'one', touch: true },
@@ -25,14 +21,10 @@ const VIEWPORTS: { name: string; options: BrowserContextOptions; columns: 'one' 
 ];
 
 /** A clip whose centre square is green and the rest red: the model's crop must hold no red. */
-function clip(name: string, w: number, h: number): string {
-  const side = Math.min(w, h);
-  const file = path.join(tmp, `${name}.y4m`);
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=0x00c000:s=${side}x${side}:r=15,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=0xe00000`,
-    '-t', '2', '-pix_fmt', 'yuv420p', file]);
-  return file;
+function greenCentreClip(width: number, height: number): string {
+  const side = Math.min(width, height);
+  return makeClip({ width, height, source: `color=c=0x00c000:s=${side}x${side}:r=15,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:color=0xe00000` });
 }
-const cameraFlags = (file: string) => ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${file}`];
 
 async function openApp(browser: Browser, options: BrowserContextOptions): Promise<Page> {
   const context = await browser.newContext(options);
@@ -46,7 +38,7 @@ const tapOrClick = (p: Page, selector: string, touch: boolean) => (touch ? p.tap
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await launchChromium(cameraFlags(clip('portrait', 240, 320)));
+  browser = await launchChromium(fakeCameraArgs(greenCentreClip(240, 320)));
 });
 afterAll(async () => browser?.close());
 
@@ -114,7 +106,7 @@ describe('the webcam on a phone', () => {
 
   for (const [shape, w, h] of [['portrait', 240, 320], ['landscape', 320, 240]] as const) {
     it(`crops ${shape} video to the square the model sees, in the page and full screen with the top-5 over it`, async () => {
-      const b = shape === 'portrait' ? browser : await launchChromium(cameraFlags(clip(shape, w, h)));
+      const b = shape === 'portrait' ? browser : await launchChromium(fakeCameraArgs(greenCentreClip(w, h)));
       try {
         const page = await openApp(b, phone(390, 844));
         await page.tap('input[data-task="people"]');

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser';
+import { launchChromium } from '../../harness/chromium';
 import { modelWithClasses, poolReady, showClasses } from './pages';
 
 const app = `${inject('baseUrl')}?backend=wasm`;

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../cli/lib/paths';
 import { bytesOf, json, readPoolDir, replaceFile, zipOf, type PoolFiles } from '../unit/poolBytes';
-import { cspViolations, launchChromium } from './browser';
+import { cspViolations, launchChromium } from '../../harness/chromium';
 import { modelWithClasses, poolReady } from './pages';
 import { startStaticServer, type StaticServer } from './staticServer';
 

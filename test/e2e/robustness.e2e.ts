@@ -6,8 +6,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
-import { launchChromium } from './browser';
-import { encodePng } from './png';
+import { launchChromium } from '../../harness/chromium';
+import { encodePng } from '../../harness/png';
 import { modelWithClasses, poolReady, recordNetworkRequests } from './pages';
 
 const baseUrl = inject('baseUrl');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../../cli/lib/paths';
-import { launchChromium } from './browser';
+import { launchChromium } from '../../harness/chromium';
 import { modelWithClasses, poolReady } from './pages';
 import { startStaticServer, type StaticServer } from './staticServer';
 
