@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser';
+import { launchChromium } from '../../harness/chromium';
+import { fakeCameraArgs, makeClip } from '../../harness/fakeWebcam';
 import { modelWithClasses, poolReady, recordNetworkRequests } from './pages';
 
 const baseUrl = inject('baseUrl');
@@ -15,17 +12,23 @@ const frames = (p: Page) => p.getAttribute('[data-testid="webcam-fps"]', 'data-f
 const tensors = (p: Page) => p.getAttribute('[data-testid="memory"]', 'data-tensors').then(Number);
 
 beforeAll(async () => {
-  const clip = path.join(mkdtempSync(path.join(os.tmpdir(), 'poe-cam-')), 'clip.y4m');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', clip]);
-  withCamera = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  withCamera = await launchChromium(fakeCameraArgs(makeClip({ width: 320, height: 240 })));
+  // A camera, but no flag that allows it without asking: the site's permission decides.
   noPermission = await launchChromium(['--use-fake-device-for-media-stream']);
-  noCamera = await launchChromium(['--use-fake-ui-for-media-stream']);
+  // Fake devices replace the machine's own, so "none" holds on a laptop with a webcam too.
+  noCamera = await launchChromium(['--use-fake-device-for-media-stream=device-count=0', '--use-fake-ui-for-media-stream']);
 });
 afterAll(async () => {
   await withCamera?.close();
   await noPermission?.close();
   await noCamera?.close();
 });
+
+/** The user said no to this site's camera request, as in the browser's site settings. */
+async function denyCamera(context: BrowserContext, page: Page, url: string): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Browser.setPermission', { permission: { name: 'camera' }, setting: 'denied', origin: new URL(url).origin });
+}
 
 describe('webcam test (fake camera fed from a y4m clip)', () => {
   it('shows live top-5 predictions and a frame rate, and stops cleanly', async () => {
@@ -51,10 +54,11 @@ describe('webcam test (fake camera fed from a y4m clip)', () => {
     const context = await noPermission.newContext();
     const page = await context.newPage();
     await page.goto(`${baseUrl}?backend=wasm`);
+    await denyCamera(context, page, baseUrl);
     await poolReady(page);
     await page.click('[data-testid="webcam-start"]');
     const msg = await page.waitForSelector('[data-testid="webcam-error"]', { timeout: 30_000 });
-    expect(await msg.textContent()).toMatch(/access was denied|No camera was found/);
+    expect(await msg.textContent()).toContain('Could not open your camera: access was denied.');
     expect(await page.textContent('[data-testid="webcam-start"]')).toBe('Retry camera');
     await context.close();
   });
@@ -65,7 +69,7 @@ describe('webcam test (fake camera fed from a y4m clip)', () => {
     await poolReady(page);
     await page.click('[data-testid="webcam-start"]');
     const msg = await page.waitForSelector('[data-testid="webcam-error"]', { timeout: 30_000 });
-    expect(await msg.textContent()).toMatch(/No camera was found|could not start/);
+    expect(await msg.textContent()).toContain('No camera was found on this device.');
     await page.close();
   });
 
