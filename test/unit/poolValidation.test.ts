@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,20 @@ function copyFixture() {
   cpSync(FIXTURE_POOL_DIR, dir, { recursive: true });
 }
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Rewrites the people expert's input layer and records the new model.json in pool.json, as a pool's author would. */
+function setPeopleInputShape(batchInputShape: (number | null)[]): void {
+  const m = readManifest();
+  const people = m.experts.find((e: { name: string }) => e.name === 'people');
+  const file = path.join(dir, people.files.model.path);
+  const modelJson = JSON.parse(readFileSync(file, 'utf8'));
+  modelJson.modelTopology.config.layers[0].config.batch_input_shape = batchInputShape;
+  const bytes = Buffer.from(JSON.stringify(modelJson));
+  writeFileSync(file, bytes);
+  people.files.model.bytes = bytes.byteLength;
+  people.files.model.sha256 = createHash('sha256').update(bytes).digest('hex');
+  writeManifest(m);
+}
 
 async function loadError(): Promise<{ code: string; message: string }> {
   try {
@@ -80,21 +95,21 @@ describe('pool loading rejects bad pools with a specific message', () => {
     expect(e.message).toContain('experts/kitchen/model.json');
   });
 
-  it('an expert whose shapes do not fit the library', async () => {
+  // The fixture's experts take the library's [16, 16, 32] features.
+  it('an expert whose layers do not fit its own weights (64 input channels, weights for 32)', async () => {
     copyFixture();
-    const m = readManifest();
-    // Swap the library's recorded files for an expert's: the expert then "follows" a mismatched part.
-    const people = m.experts.find((e: { name: string }) => e.name === 'people');
-    const modelJson = JSON.parse(readFileSync(path.join(dir, people.files.model.path), 'utf8'));
-    modelJson.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, 8, 64];
-    writeFileSync(path.join(dir, people.files.model.path), JSON.stringify(modelJson));
-    const bytes = readFileSync(path.join(dir, people.files.model.path));
-    people.files.model.bytes = bytes.byteLength;
-    people.files.model.sha256 = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
-    writeManifest(m);
+    setPeopleInputShape([null, 16, 16, 64]);
     const e = await loadError();
-    expect(['SHAPE_MISMATCH', 'MODEL_INVALID']).toContain(e.code);
-    expect(e.message).toContain('people');
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toContain('expert "people" (experts/people/model.json) could not be loaded by TensorFlow.js');
+  });
+
+  it('an expert that is valid on its own but built for another library (8 x 8 input)', async () => {
+    copyFixture();
+    setPeopleInputShape([null, 8, 8, 32]);
+    const e = await loadError();
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toBe('Expert "people" takes input [8,8,32], but the library outputs [16,16,32]: it was not built for this library.');
   });
 
   it('a path escaping the pool folder', () => {
