@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consolidate } from '../../src/ml/consolidate';
-import { predictLogits } from '../../src/ml/predict';
+import { argmaxRows, predictLogits } from '../../src/ml/predict';
 import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
 import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
 import { loadPoolFromDir } from '../../cli/lib/folderSource';
@@ -19,7 +19,23 @@ describe('wasm backend in Node', () => {
   });
   afterAll(() => disposePool(pool));
 
-  it('runs on wasm', () => expect(tf.getBackend()).toBe('wasm'));
+  it('gives the cpu backend\'s logits and top-1 for every expert on the reference images', async () => {
+    const c = consolidate(pool, pool.manifest.experts.map((e) => e.name));
+    const logitsOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      expect(tf.getBackend()).toBe(backend);
+      return predictLogits(c.model, ref.images, ref.count, 32);
+    };
+    try {
+      const wasm = await logitsOn('wasm');
+      const cpu = await logitsOn('cpu');
+      expect(Math.max(...Array.from(cpu, (x, i) => Math.abs(x - wasm[i])))).toBeLessThan(1e-5);
+      expect(argmaxRows(wasm, c.labels.length)).toEqual(argmaxRows(cpu, c.labels.length));
+    } finally {
+      await tf.setBackend('wasm');
+      c.dispose();
+    }
+  });
 
   it.each([[['cup']], [['people', 'bus', 'plate']], [['kitchen', 'vehicles_1']]])('matches PyTorch for %j', async (q) => {
     const c = consolidate(pool, q);
