@@ -6,17 +6,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { measureAccuracy } from '../src/ml/accuracy';
 import { benchBackend, type BackendBench } from '../src/ml/benchmark';
-import { consolidate } from '../src/ml/consolidate';
-import { modelFiles } from '../src/ml/exportModel';
 import { modelFlops } from '../src/ml/flops';
 import { onnxModel } from '../src/ml/onnxExport';
-import { prepareGraph } from '../src/ml/poolGraph';
+import { openPool, useNodeBackend } from '../src/node';
 import { parseArgs } from '../cli/lib/args';
 import { dataDir, readTestSplit } from '../cli/lib/cifar';
-import { loadPoolFromDir } from '../cli/lib/folderSource';
-import { useNodeBackend } from '../cli/lib/nodeBackend';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
 import { benchBrowser, type BrowserFigures } from './browser';
 import { transferBaselineTfjs, type TrainingBaseline } from './transferTfjs';
@@ -31,25 +26,25 @@ const TRAINING_QUERY = ['people', 'vehicles_1'];
 async function main() {
   const started = Date.now();
   await useNodeBackend('wasm');
-  const pool = await loadPoolFromDir(args.pool);
+  const pool = await openPool(args.pool);
   const data = dataDir(args.data || undefined);
   const node: BackendBench[] = [];
   for (const backend of ['wasm', 'cpu'] as const) {
     log(`node ${backend}…`);
     await useNodeBackend(backend);
-    prepareGraph(pool);
+    pool.prepare();
     node.push(await benchBackend(pool, { quick: backend === 'cpu' }));
   }
   await useNodeBackend('wasm');
 
   log('sizes and FLOPs…');
   const sizes = [] as { experts: number; float32: number; float16: number; uint8: number; onnxFloat32: number; onnxFloat16: number; flops: number }[];
-  for (const n of [1, 5, 20].filter((k) => k <= pool.experts.size)) {
-    const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
+  for (const n of [1, 5, 20].filter((k) => k <= pool.manifest.experts.length)) {
+    const c = pool.consolidate(pool.manifest.experts.slice(0, n).map((e) => e.name));
     const row = { experts: n, float32: 0, float16: 0, uint8: 0, flops: modelFlops(c.model),
       onnxFloat32: onnxModel(c, pool.manifest, 'float32').byteLength, onnxFloat16: onnxModel(c, pool.manifest, 'float16').byteLength };
     for (const p of ['float32', 'float16', 'uint8'] as const) {
-      const f = await modelFiles(c, pool.manifest, p);
+      const f = await c.export(p);
       row[p] = f['weights.bin'].byteLength + f['model.json'].length + f['metadata.json'].length;
     }
     sizes.push(row);
@@ -58,14 +53,14 @@ async function main() {
 
   const training: TrainingBaseline[] = [];
   const test = readTestSplit(data);
-  const c = consolidate(pool, TRAINING_QUERY);
-  const target = (await measureAccuracy(c, test.images, test.fine, 32)).top1;
+  const c = pool.consolidate(TRAINING_QUERY);
+  const target = (await c.evaluate(test.images, test.fine)).top1;
   c.dispose();
   if (!args['skip-training']) {
     const budget = Number(args['budget-s']);
     log(`training baselines (target ${(100 * target).toFixed(1)} %, budget ${budget} s each)…`);
-    training.push(await transferBaselineTfjs(pool, data, TRAINING_QUERY, target, budget));
-    prepareGraph(pool);
+    training.push(await transferBaselineTfjs(pool.loaded, data, TRAINING_QUERY, target, budget));
+    pool.prepare();
     const pyTrain = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
       '--target', String(target), '--budget-s', String(budget), ...(args.data ? ['--data', args.data] : [])], { encoding: 'utf8' });
     if (pyTrain.status === 0) training.push(JSON.parse(pyTrain.stdout));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { readSplit, type CifarSplit } from '../cli/lib/cifar';
-import { useNodeBackend } from '../cli/lib/nodeBackend';
+import { useNodeBackend } from '../src/node';
 import type { LoadedPool } from '../src/ml/poolModels';
 import { poolGraph } from '../src/ml/poolGraph';
 

@@ -1,12 +1,10 @@
 import { mkdir, writeFile, access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { consolidate } from '../src/ml/consolidate';
 import { isPoeError } from '../src/ml/errors';
-import { modelFiles, type WeightPrecision } from '../src/ml/exportModel';
-import { onnxFiles, ONNX_OPSET, type OnnxPrecision } from '../src/ml/onnxExport';
+import type { WeightPrecision } from '../src/ml/exportModel';
+import { ONNX_OPSET } from '../src/ml/onnxExport';
+import { openPool, useNodeBackend } from '../src/node';
 import { fatal, parseArgs } from './lib/args';
-import { loadPoolFromDir } from './lib/folderSource';
-import { useNodeBackend } from './lib/nodeBackend';
 import { DEFAULT_POOL_DIR } from './lib/paths';
 
 const USAGE = `usage: npm run consolidate -- --classes apple,cup,people --out DIR [--pool DIR] [--format tfjs|onnx] [--precision float32|float16|uint8]
@@ -31,11 +29,9 @@ async function main() {
     fatal(`cannot write to ${out}: ${(e as Error).message}`);
   }
   await useNodeBackend('wasm');
-  const pool = await loadPoolFromDir(args.pool);
-  const c = consolidate(pool, args.classes.split(','));
-  const files: Record<string, string | Uint8Array> = args.format === 'onnx'
-    ? { ...onnxFiles(c, pool.manifest, args.precision as OnnxPrecision) }
-    : { ...(await modelFiles(c, pool.manifest, args.precision as WeightPrecision)) };
+  const pool = await openPool(args.pool, { warmUp: false });
+  const c = pool.consolidate(args.classes.split(','));
+  const files: Record<string, string | Uint8Array> = { ...(await c.export(args.precision as WeightPrecision, args.format as 'tfjs' | 'onnx')) };
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(out, name), content);
   const weightBytes = args.format === 'onnx' ? files['model.onnx'].length : files['weights.bin'].length;
   console.log(`consolidated ${c.labels.length} classes from ${c.plan.parts.length} expert(s) of pool ${pool.manifest.name} v${pool.manifest.version}`);

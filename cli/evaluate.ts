@@ -1,13 +1,9 @@
-import { consolidate } from '../src/ml/consolidate';
 import { isPoeError, PoeError } from '../src/ml/errors';
-import { measureAccuracy } from '../src/ml/accuracy';
-import type { LoadedPool } from '../src/ml/poolModels';
+import { openPool, useNodeBackend, type NodeBackend, type Pool } from '../src/node';
 import { fatal, parseArgs } from './lib/args';
 import { dataDir, readSplit, readTestSplit, type CifarSplit } from './lib/cifar';
 import { evaluateCustom } from './lib/customEval';
 import type { Calibration } from '../src/ml/customTrain';
-import { loadPoolFromDir } from './lib/folderSource';
-import { useNodeBackend, type NodeBackend } from './lib/nodeBackend';
 import { DEFAULT_POOL_DIR } from './lib/paths';
 
 const USAGE = `usage: npm run evaluate -- --query people,vehicles_1,vehicles_2 [--pool DIR] [--data DIR] [--json]
@@ -27,10 +23,10 @@ the validation split (for choosing settings); --calibration none,stats,joint com
 
 interface QueryResult { query: string[]; classes: number; images: number; top1: number; crossExpertErrors: number; buildMs: number }
 
-async function evaluateQuery(pool: LoadedPool, test: CifarSplit, query: string[]): Promise<QueryResult> {
-  const c = consolidate(pool, query);
+async function evaluateQuery(pool: Pool, test: CifarSplit, query: string[]): Promise<QueryResult> {
+  const c = pool.consolidate(query);
   try {
-    const r = await measureAccuracy(c, test.images, test.fine, pool.manifest.input.sizePx);
+    const r = await c.evaluate(test.images, test.fine);
     return { query, classes: c.labels.length, images: r.images, top1: r.top1, crossExpertErrors: r.crossExpertErrors, buildMs: c.buildMs };
   } finally {
     c.dispose();
@@ -66,7 +62,7 @@ async function main() {
   if (queries.some((q) => q.length === 0)) throw new PoeError('SELECTION_EMPTY', 'The query names no class or superclass.');
   const test = readTestSplit(dataDir(args.data || undefined));
   await useNodeBackend(args.backend as NodeBackend);
-  const pool = await loadPoolFromDir(args.pool);
+  const pool = await openPool(args.pool);
   const results: QueryResult[] = [];
   for (const q of queries) {
     const r = await evaluateQuery(pool, test, q);
@@ -97,7 +93,7 @@ async function mainCustom(args: Record<string, string | boolean>) {
   const train = readSplit(dir, 'train');
   const report = readSplit(dir, split);
   await useNodeBackend(args.backend as NodeBackend);
-  const pool = await loadPoolFromDir(String(args.pool));
+  const pool = await openPool(String(args.pool));
   const r = await evaluateCustom(pool, train, report, {
     query: list(String(args.query)), custom: String(args.custom), shots: num('shots', 1), negativesPerClass: num('negatives-per-class', 1), calibrations,
     seed: num('seed', 0),

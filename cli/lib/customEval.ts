@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { consolidate } from '../../src/ml/consolidate';
-import { unregisterCustomExpert } from '../../src/ml/customExpert';
 import { trainCustomClass } from '../../src/ml/customClass';
 import { disposeNegatives, libraryFeatures, poolColumns, prepareNegatives } from '../../src/ml/customFeatures';
 import { rng, trainSoftmaxHead, type Calibration, type TrainOptions } from '../../src/ml/customTrain';
 import { PoeError } from '../../src/ml/errors';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
-import type { LoadedPool } from '../../src/ml/poolModels';
+import type { Pool } from '../../src/ml/pool';
 import { planQuery } from '../../src/ml/selection';
 import type { CifarSplit } from './cifar';
 
@@ -57,7 +55,8 @@ function gatherImages(split: CifarSplit, idx: number[]): Uint8Array {
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
-export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report: CifarSplit, o: CustomEvalOptions) {
+export async function evaluateCustom(p: Pool, train: CifarSplit, report: CifarSplit, o: CustomEvalOptions) {
+  const pool = p.loaded;
   const cls = pool.manifest.classes.find((c) => c.name === o.custom);
   if (!cls) throw new PoeError('SELECTION_UNKNOWN', `--custom must name a CIFAR-100 class, not "${o.custom}".`);
   const plan = planQuery(pool.manifest, o.query);
@@ -90,7 +89,7 @@ export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report
     return { recall: mineRight / mine, othersTop1: othersRight / others, cross, crossOnQuery, stolen, lost, images: { others, mine } };
   };
 
-  const before = consolidate(pool, o.query);
+  const before = p.consolidate(o.query);
   const beforePred = argmaxRows(await predictLogits(before.model, repImages, repIdx.length, size), plan.labels.length);
   before.dispose();
   const base = score(Array.from(beforePred)); // the new class's images are necessarily wrong here
@@ -98,10 +97,10 @@ export async function evaluateCustom(pool: LoadedPool, train: CifarSplit, report
   for (const calibration of o.calibrations) {
     const spec = await trainCustomClass(pool, neg, { label: `${o.custom} (yours)`, images: positives, count: posIdx.length },
       { ...o.train, calibration, excludeColumns: [poolColumns(pool).get(cls.index)!], seed: o.seed });
-    const after = consolidate(pool, [...o.query, spec.id]);
+    const after = p.consolidate([...o.query, spec.id]);
     const pred = argmaxRows(await predictLogits(after.model, repImages, repIdx.length, size), newCol + 1);
     after.dispose();
-    unregisterCustomExpert(pool, spec.id);
+    p.removeCustomClass(spec.id);
     const s = score(pred);
     results.push({ calibration, newClassRecall: s.recall, othersTop1After: s.othersTop1, crossExpertErrors: s.cross, stolen: s.stolen, lost: s.lost, trainSeconds: seconds(spec.trainMs) });
   }

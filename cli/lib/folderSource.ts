@@ -1,24 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fetchPool, type PoolSource } from '../../src/ml/poolFetch';
+// TEMPORARY shim while tests migrate to openPool (src/node.ts); removed before commit.
+import { fetchPool } from '../../src/ml/poolFetch';
 import { instantiatePool, type LoadedPool } from '../../src/ml/poolModels';
-
-/** Pool files read from a folder on disk. */
-export function folderSource(dir: string): PoolSource {
-  const root = path.resolve(dir);
-  return {
-    describe: root,
-    async read(rel) {
-      try {
-        return new Uint8Array(await readFile(path.join(root, rel)));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw e;
-      }
-    },
-  };
-}
-
+import { folderSource } from '../../src/node/folderSource';
+export { folderSource };
 export async function loadPoolFromDir(dir: string): Promise<LoadedPool> {
   return instantiatePool(await fetchPool(folderSource(dir)));
 }

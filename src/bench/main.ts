@@ -3,17 +3,13 @@
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { httpSource } from '../io/httpSource';
 import { loadSample } from '../io/sample';
 import { configureWasm, selectBackend, type BackendName } from '../ml/backend';
 import { benchBackend } from '../ml/benchmark';
-import { consolidate } from '../ml/consolidate';
 import { onnxModel } from '../ml/onnxExport';
-import { fetchPool } from '../ml/poolFetch';
-import { prepareGraph } from '../ml/poolGraph';
-import { instantiatePool, type LoadedPool } from '../ml/poolModels';
-import { argmaxRows, predictLogits } from '../ml/predict';
-import { parseReference } from '../ml/reference';
+import type { Pool } from '../ml/pool';
+import { argmaxRows } from '../ml/predict';
+import { openPool } from '../index';
 import { POOLS_BASE_URL } from '../config';
 import { configureOrt, ortLogits, ortSession, ortThroughput, ortVersion } from './onnxRuntime';
 
@@ -21,32 +17,31 @@ declare global {
   interface Window { benchResult?: unknown; benchError?: string }
 }
 
-async function loadPool(): Promise<{ pool: LoadedPool; files: Map<string, Uint8Array> }> {
+async function loadPool(): Promise<Pool> {
   const index = await (await fetch(`${POOLS_BASE_URL}index.json`)).json();
-  const bundle = await fetchPool(httpSource(POOLS_BASE_URL + index.default));
-  return { pool: await instantiatePool(bundle), files: bundle.files };
+  return openPool(POOLS_BASE_URL + index.default);
 }
 
-async function ortPeer(pool: LoadedPool, quick: boolean) {
+async function ortPeer(pool: Pool, quick: boolean) {
   const throughput = [];
-  for (const n of [1, 5, 20].filter((k) => k <= pool.experts.size))
+  for (const n of [1, 5, 20].filter((k) => k <= pool.manifest.experts.length))
     for (const batch of [1, 32]) throughput.push(await ortThroughput(pool, n, batch, quick ? 2 : 5, quick ? 300 : 400));
   return { runtime: ortVersion(), throughput };
 }
 
 /** ONNX Runtime Web on the ONNX export vs TF.js on the same consolidated model. */
-async function onnxCheck(pool: LoadedPool, files: Map<string, Uint8Array>) {
-  const ref = parseReference(files.get(pool.manifest.reference!.path)!);
+async function onnxCheck(pool: Pool) {
+  const ref = pool.reference!;
   const size = pool.manifest.input.sizePx;
-  const all = consolidate(pool, pool.manifest.experts.map((e) => e.name));
-  const want = await predictLogits(all.model, ref.images, ref.count, size);
+  const all = pool.consolidate(pool.manifest.experts.map((e) => e.name));
+  const want = await all.predictLogits(ref.images, ref.count);
   const got = await ortLogits(await ortSession(onnxModel(all, pool.manifest)), ref.images, ref.count, size);
   const maxAbsDiff = want.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i])), 0);
   all.dispose();
   const sample = await loadSample();
-  const c = consolidate(pool, ['people', 'vehicles_1', 'apple', 'cup', 'flowers']);
+  const c = pool.consolidate(['people', 'vehicles_1', 'apple', 'cup', 'flowers']);
   const k = c.labels.length;
-  const a = argmaxRows(await predictLogits(c.model, sample.images, sample.count, size), k);
+  const a = argmaxRows(await c.predictLogits(sample.images, sample.count), k);
   const b = argmaxRows(await ortLogits(await ortSession(onnxModel(c, pool.manifest)), sample.images, sample.count, size), k);
   c.dispose();
   return { runtime: ortVersion(), referenceImages: ref.count, logits: want.length, maxAbsDiff, sampleImages: sample.count, sampleTop1Agree: a.filter((v, i) => v === b[i]).length };
@@ -60,9 +55,8 @@ async function run() {
   const quick = params.get('quick') === '1';
   const status = await selectBackend(backend);
   if (status.active !== backend) throw new Error(`backend ${backend} unavailable: ${status.skipped.map((s) => s.reason).join('; ')}`);
-  const { pool, files } = await loadPool();
-  if (params.get('check') === 'onnx') return onnxCheck(pool, files);
-  prepareGraph(pool);
+  const pool = await loadPool();
+  if (params.get('check') === 'onnx') return onnxCheck(pool);
   const result = await benchBackend(pool, { quick });
   const onnxRuntime = backend === 'wasm' && params.get('ort') !== '0' ? await ortPeer(pool, quick) : undefined;
   return { ...result, onnxRuntime, crossOriginIsolated: globalThis.crossOriginIsolated, userAgent: navigator.userAgent };

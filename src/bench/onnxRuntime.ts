@@ -3,9 +3,8 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortGlue from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import { measureRate, type Stat } from '../ml/benchmark';
-import { consolidate } from '../ml/consolidate';
 import { onnxModel } from '../ml/onnxExport';
-import type { LoadedPool } from '../ml/poolModels';
+import type { Pool } from '../ml/pool';
 
 export function configureOrt(threads = navigator.hardwareConcurrency || 1): void {
   ort.env.wasm.wasmPaths = { wasm: ortWasm, mjs: ortGlue };
@@ -29,9 +28,9 @@ export interface OrtThroughput {
 }
 
 /** ONNX Runtime Web's images per second on the ONNX export of the first n experts' consolidated model. */
-export async function ortThroughput(pool: LoadedPool, n: number, batch: number, rounds = 5, ms = 400): Promise<OrtThroughput> {
+export async function ortThroughput(pool: Pool, n: number, batch: number, rounds = 5, ms = 400): Promise<OrtThroughput> {
   const size = pool.manifest.input.sizePx;
-  const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
+  const c = pool.consolidate(pool.manifest.experts.slice(0, n).map((e) => e.name));
   const session = await ortSession(onnxModel(c, pool.manifest));
   c.dispose();
   const x = new ort.Tensor('float32', Float32Array.from({ length: batch * size * size * 3 }, () => Math.random() * 255), [batch, size, size, 3]);

@@ -1,4 +1,5 @@
 import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
+import type { PoolCache } from '../ml/pool';
 import { verifyBundle, type PoolBundle } from '../ml/poolFetch';
 
 /** Bump when the cached layout changes; old entries are then ignored and removed. */
@@ -69,4 +70,9 @@ export async function writeCachedPool(poolId: string, bundle: PoolBundle): Promi
     const reason = err?.name === 'QuotaExceededError' ? 'the browser storage quota is full' : `IndexedDB refused the write (${err?.message ?? String(e)})`;
     return { ok: false, reason };
   }
+}
+
+/** The pool cache in this browser's IndexedDB, for openPool's `cache` option. */
+export function indexedDbPoolCache(): PoolCache {
+  return { read: readCachedPool, write: writeCachedPool };
 }

@@ -1,40 +1,70 @@
-import type { ConsolidatedModel } from './consolidate';
+import type * as tf from '@tensorflow/tfjs';
 import { argmaxRows, predictLogits } from './predict';
+import type { QueryPlan } from './selection';
+
+export interface ClassAccuracy {
+  label: string;
+  images: number;
+  correct: number;
+  top1: number;
+}
 
 export interface AccuracyReport {
+  /** How many of the given images belong to the model's classes and were evaluated. */
   images: number;
   correct: number;
   top1: number;
   /** Errors where the winning logit belongs to a different expert than the true class. */
   crossExpertErrors: number;
-  /** Indices (into the evaluated subset) of the misclassified images, with the predicted label. */
-  mistakes: { image: number; predicted: string }[];
+  /** Input indices of the evaluated images, in order. */
+  evaluated: number[];
+  /** The misclassified images: input index, true and predicted label. */
+  mistakes: { index: number; truth: string; predicted: string }[];
+  /** Per class, in the model's output order. */
+  perClass: ClassAccuracy[];
+  /** confusion[truth][predicted], both in the model's output order. */
+  confusion: number[][];
+}
+
+/** The parts of a consolidated model that evaluation reads; any LayersModel with the same outputs will do. */
+export interface Evaluable {
+  model: tf.LayersModel;
+  labels: string[];
+  plan: QueryPlan;
 }
 
 /**
- * Top-1 accuracy of a consolidated model on the images whose oracle class it covers.
- * images: NHWC uint8; classIndex: each image's oracle class index.
+ * Top-1 accuracy of a consolidated model on the images whose oracle class it covers (the others are
+ * skipped). images: NHWC uint8; classIndex: each image's oracle class index.
  */
-export async function measureAccuracy(c: ConsolidatedModel, images: Uint8Array, classIndex: ArrayLike<number>, sizePx: number): Promise<AccuracyReport> {
+export async function measureAccuracy(c: Evaluable, images: Uint8Array, classIndex: ArrayLike<number>, sizePx: number): Promise<AccuracyReport> {
   const column = new Map(c.plan.classIndices.map((k, i) => [k, i]));
   const expertOf: number[] = c.plan.parts.flatMap((p, e) => p.keep.map(() => e));
   const per = sizePx * sizePx * 3;
-  const picked: number[] = [];
-  for (let i = 0; i < classIndex.length; i++) if (column.has(classIndex[i])) picked.push(i);
-  const subset = new Uint8Array(picked.length * per);
-  picked.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
+  const evaluated: number[] = [];
+  for (let i = 0; i < classIndex.length; i++) if (column.has(classIndex[i])) evaluated.push(i);
+  const subset = new Uint8Array(evaluated.length * per);
+  evaluated.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
   const classes = c.labels.length;
-  const pred = argmaxRows(await predictLogits(c.model, subset, picked.length, sizePx), classes);
-  let correct = 0;
+  const pred = argmaxRows(await predictLogits(c.model, subset, evaluated.length, sizePx), classes);
+  const confusion = c.labels.map(() => new Array<number>(classes).fill(0));
   let cross = 0;
   const mistakes: AccuracyReport['mistakes'] = [];
-  picked.forEach((src, j) => {
+  evaluated.forEach((src, j) => {
     const truth = column.get(classIndex[src])!;
-    if (pred[j] === truth) correct++;
-    else {
+    confusion[truth][pred[j]]++;
+    if (pred[j] !== truth) {
       if (expertOf[pred[j]] !== expertOf[truth]) cross++;
-      mistakes.push({ image: j, predicted: c.labels[pred[j]] });
+      mistakes.push({ index: src, truth: c.labels[truth], predicted: c.labels[pred[j]] });
     }
   });
-  return { images: picked.length, correct, top1: picked.length ? correct / picked.length : NaN, crossExpertErrors: cross, mistakes };
+  const perClass = c.labels.map((label, k) => {
+    const images = confusion[k].reduce((a, b) => a + b, 0);
+    return { label, images, correct: confusion[k][k], top1: images ? confusion[k][k] / images : NaN };
+  });
+  const correct = evaluated.length - mistakes.length;
+  return {
+    images: evaluated.length, correct, top1: evaluated.length ? correct / evaluated.length : NaN, crossExpertErrors: cross,
+    evaluated, mistakes, perClass, confusion,
+  };
 }

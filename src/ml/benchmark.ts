@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { consolidate } from './consolidate';
-import { forgetPoolGraph, prepareGraph } from './poolGraph';
-import type { LoadedPool } from './poolModels';
-import { predictLogits } from './predict';
+import type { Pool } from './pool';
+import { forgetPoolGraph } from './poolGraph';
 
 /** Median, min and max of repeated measurements. */
 export interface Stat {
@@ -37,7 +35,7 @@ export interface QueryLatency {
 const now = () => performance.now();
 
 /** The standard query set: the first n experts for n = 1, 2, 5, 10, 20, and a class-level query. */
-export function benchQueries(pool: LoadedPool): { query: string; names: string[] }[] {
+export function benchQueries(pool: Pool): { query: string; names: string[] }[] {
   const experts = pool.manifest.experts.map((e) => e.name);
   const sizes = [1, 2, 5, 10, 20].filter((n) => n <= experts.length);
   const classes = pool.manifest.classes.filter((_, i) => i % 10 === 0).map((c) => c.name);
@@ -47,29 +45,29 @@ export function benchQueries(pool: LoadedPool): { query: string; names: string[]
   ];
 }
 
-export async function measureQueryLatency(pool: LoadedPool, names: string[], query: string, reps: number): Promise<QueryLatency> {
+export async function measureQueryLatency(pool: Pool, names: string[], query: string, reps: number): Promise<QueryLatency> {
   const size = pool.manifest.input.sizePx;
   const pixel = new Uint8Array(size * size * 3);
   const assemble: number[] = [], weights: number[] = [], first: number[] = [], total: number[] = [], steady: number[] = [];
   let classes = 0, experts = 0;
   for (let r = 0; r < reps; r++) {
     // Cold: a fresh pool graph, so the weights of the library and the query's experts are attached anew.
-    forgetPoolGraph(pool);
-    const cold = consolidate(pool, names);
+    forgetPoolGraph(pool.loaded);
+    const cold = pool.consolidate(names);
     weights.push(cold.graftMs);
     cold.dispose();
-    prepareGraph(pool);
+    pool.prepare();
     const t0 = now();
-    const c = consolidate(pool, names);
+    const c = pool.consolidate(names);
     const t1 = now();
-    await predictLogits(c.model, pixel, 1, size);
+    await c.predictLogits(pixel, 1);
     const t2 = now();
     assemble.push(t1 - t0);
     first.push(t2 - t1);
     total.push(t2 - t0);
     for (let k = 0; k < 3; k++) {
       const t3 = now();
-      await predictLogits(c.model, pixel, 1, size);
+      await c.predictLogits(pixel, 1);
       steady.push(now() - t3);
     }
     classes = c.labels.length;
@@ -103,9 +101,9 @@ export async function measureRate(step: () => Promise<unknown>, batch: number, r
 }
 
 /** Images per second of a consolidated model at a batch size, over `rounds` timed rounds of ~`ms` each. */
-export async function measureThroughput(pool: LoadedPool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
+export async function measureThroughput(pool: Pool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
   const size = pool.manifest.input.sizePx;
-  const c = consolidate(pool, pool.manifest.experts.slice(0, n).map((e) => e.name));
+  const c = pool.consolidate(pool.manifest.experts.slice(0, n).map((e) => e.name));
   const x = tf.randomUniform([batch, size, size, 3], 0, 255);
   const imagesPerSecond = await measureRate(async () => {
     const y = c.model.predict(x) as tf.Tensor;
@@ -124,15 +122,15 @@ export interface MemoryFigures {
 }
 
 /** Tensors held after building an n=5 model, and after `frames` single-image predictions on it. */
-export async function measureMemory(pool: LoadedPool, frames = 1000): Promise<MemoryFigures> {
+export async function measureMemory(pool: Pool, frames = 1000): Promise<MemoryFigures> {
   const size = pool.manifest.input.sizePx;
-  const c = consolidate(pool, pool.manifest.experts.slice(0, 5).map((e) => e.name));
+  const c = pool.consolidate(pool.manifest.experts.slice(0, 5).map((e) => e.name));
   const px = new Uint8Array(size * size * 3);
-  await predictLogits(c.model, px, 1, size);
+  await c.predictLogits(px, 1);
   const a = tf.memory();
   for (let i = 0; i < frames; i++) {
     px.fill(i % 251);
-    await predictLogits(c.model, px, 1, size);
+    await c.predictLogits(px, 1);
   }
   const b = tf.memory();
   c.dispose();
@@ -147,12 +145,12 @@ export interface BackendBench {
 }
 
 /** Everything measured on the active backend; `quick` lowers the repetitions for slow backends. */
-export async function benchBackend(pool: LoadedPool, { reps = 15, quick = false } = {}): Promise<BackendBench> {
+export async function benchBackend(pool: Pool, { reps = 15, quick = false } = {}): Promise<BackendBench> {
   const queries: QueryLatency[] = [];
   for (const q of benchQueries(pool)) queries.push(await measureQueryLatency(pool, q.names, q.query, quick ? 3 : reps));
   const throughput: Throughput[] = [];
-  for (const n of [1, 5, 20].filter((k) => k <= pool.experts.size))
+  for (const n of [1, 5, 20].filter((k) => k <= pool.manifest.experts.length))
     for (const batch of [1, 32]) throughput.push(await measureThroughput(pool, n, batch, quick ? 2 : 5, quick ? 300 : 400));
-  prepareGraph(pool);
+  pool.prepare();
   return { backend: tf.getBackend(), queries, throughput, memory: await measureMemory(pool, quick ? 200 : 1000) };
 }

@@ -6,6 +6,7 @@ export type PoeErrorCode =
   | 'FILE_CHECKSUM'
   | 'MODEL_INVALID'
   | 'SHAPE_MISMATCH'
+  | 'MODEL_DISPOSED'
   | 'SELECTION_EMPTY'
   | 'SELECTION_UNKNOWN'
   | 'IMAGE_INVALID'

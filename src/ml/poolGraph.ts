@@ -1,31 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { graftPart } from './graft';
-import type { LoadedPool } from './poolModels';
+import type { ExpertNode, LoadedPool, PoolGraph } from './loadedPool';
 
-/**
- * The pool as one symbolic graph, built once and shared by every consolidated model: the input,
- * normalisation and library, then each expert grafted on the library's output the first time a
- * query uses it. A query then only adds a concatenation (and, for class-level queries, a smaller
- * final dense layer) and wraps the result in a tf.model: no layer or weight is recreated.
- */
-export interface PoolGraph {
-  input: tf.SymbolicTensor;
-  features: tf.SymbolicTensor;
-  experts: Map<string, ExpertNode>;
-  /** Layers this graph created (their weight tensors are shared with the pool's part models). */
-  layers: tf.layers.Layer[];
-}
+export type { ExpertNode, PoolGraph } from './loadedPool';
 
-export interface ExpertNode {
-  /** Output of global average pooling, the input of the expert's final dense layer. */
-  pooled: tf.SymbolicTensor;
-  logits: tf.SymbolicTensor;
-  fc: tf.layers.Layer;
-  /** The layers grafted for this expert (a slice of PoolGraph.layers). */
-  layers: tf.layers.Layer[];
-}
-
-const graphs = new WeakMap<LoadedPool, PoolGraph>();
 
 /** uint8-range RGB -> (x/255 - mean)/std per channel, as a standard 1x1 depthwise conv (exact up to rounding). */
 function normalize(input: tf.SymbolicTensor, mean: number[], std: number[]): { out: tf.SymbolicTensor; layer: tf.layers.Layer } {
@@ -38,7 +16,7 @@ function normalize(input: tf.SymbolicTensor, mean: number[], std: number[]): { o
 }
 
 export function poolGraph(pool: LoadedPool): PoolGraph {
-  let g = graphs.get(pool);
+  let g = pool.graph;
   if (!g) {
     const { sizePx, mean, std } = pool.manifest.input;
     const input = tf.input({ shape: [sizePx, sizePx, 3], name: 'pixels' });
@@ -46,7 +24,7 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
     const layers: tf.layers.Layer[] = [norm.layer];
     const features = graftPart(pool.library, norm.out, 'library_', layers, true);
     g = { input, features, experts: new Map(), layers };
-    graphs.set(pool, g);
+    pool.graph = g;
   }
   return g;
 }
@@ -70,7 +48,7 @@ export function expertNode(pool: LoadedPool, name: string): ExpertNode {
 
 /** Drops one expert's branch (a custom expert removed or retrained); the next query grafts it afresh. */
 export function forgetExpertNode(pool: LoadedPool, name: string): void {
-  const g = graphs.get(pool);
+  const g = pool.graph;
   const node = g?.experts.get(name);
   if (!g || !node) return;
   const own = new Set(node.layers);
@@ -81,8 +59,8 @@ export function forgetExpertNode(pool: LoadedPool, name: string): void {
 
 /** Frees the graph's layers (their references to the weight tensors they share with the part models). */
 export function forgetPoolGraph(pool: LoadedPool): void {
-  graphs.get(pool)?.layers.forEach((l) => l.dispose());
-  graphs.delete(pool);
+  pool.graph?.layers.forEach((l) => l.dispose());
+  pool.graph = null;
 }
 
 /** Grafts every expert now (tens of milliseconds once), so that no later query pays for it. */

@@ -1,20 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { PoeError } from './errors';
-import type { PartFiles, PoolManifest } from './poolManifest';
+import type { LoadedPool } from './loadedPool';
+import type { PartFiles } from './poolManifest';
 import type { PoolBundle } from './poolFetch';
-import { forgetPoolGraph } from './poolGraph';
-import type { CustomExpertSpec } from './customExpert';
 
-/** A pool ready for consolidation: the library and every expert as TF.js LayersModels. */
-export interface LoadedPool {
-  manifest: PoolManifest;
-  library: tf.LayersModel;
-  experts: Map<string, tf.LayersModel>;
-  /** Total bytes of the pool's files. */
-  bytes: number;
-  /** The user's own classes (customExpert.ts), keyed by id; consolidated like built-in experts. */
-  custom?: Map<string, { spec: CustomExpertSpec; model: tf.LayersModel }>;
-}
+export type { LoadedPool } from './loadedPool';
 
 interface ModelJson {
   modelTopology: object;
@@ -75,15 +65,17 @@ export async function instantiatePool(bundle: PoolBundle): Promise<LoadedPool> {
     }
     let bytes = 0;
     for (const b of files.values()) bytes += b.byteLength;
-    return { manifest, library, experts, bytes };
+    return { manifest, library, experts, bytes, graph: null };
   } catch (e) {
     made.forEach((m) => m.dispose());
     throw e;
   }
 }
 
+/** Frees the models and the shared graph's layers (which reference the models' weight tensors). */
 export function disposePool(pool: LoadedPool): void {
-  forgetPoolGraph(pool);
+  pool.graph?.layers.forEach((l) => l.dispose());
+  pool.graph = null;
   pool.library.dispose();
   pool.experts.forEach((m) => m.dispose());
   pool.custom?.forEach((c) => c.model.dispose());

@@ -2,10 +2,9 @@ import type { StateCreator } from 'zustand';
 import { loadSample, type Sample } from '../io/sample';
 import { saveBytes, zipModel } from '../io/modelZip';
 import { measureAccuracy } from '../ml/accuracy';
-import { modelFiles, type WeightPrecision } from '../ml/exportModel';
+import type { WeightPrecision } from '../ml/exportModel';
 import { loadModelFiles } from '../ml/loadModelFiles';
-import { onnxFiles, type OnnxPrecision } from '../ml/onnxExport';
-import { runtime } from './runtime';
+import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export interface CheckResult {
@@ -43,6 +42,8 @@ export interface CheckSlice {
   precisionsVersion: number;
   exportBusy: boolean;
   exportError: string | null;
+  /** The built-in sample (images of the pool's classes), downloaded once. */
+  getSample: () => Promise<Sample>;
   runCheck: () => Promise<void>;
   comparePrecisions: () => Promise<void>;
   downloadModel: (precision: WeightPrecision, format?: ModelFormat) => Promise<void>;
@@ -50,16 +51,19 @@ export interface CheckSlice {
 
 export type ModelFormat = 'tfjs' | 'onnx';
 
-let sample: Promise<Sample> | null = null;
-export function getSample(): Promise<Sample> {
-  sample ??= loadSample().catch((e) => {
-    sample = null;
-    throw e;
-  });
-  return sample;
+/** The built-in sample, downloaded once per store; a failed download is tried again next time. */
+export function sampleLoader(): () => Promise<Sample> {
+  let sample: Promise<Sample> | null = null;
+  return () => {
+    sample ??= loadSample().catch((e) => {
+      sample = null;
+      throw e;
+    });
+    return sample;
+  };
 }
 
-export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set, get) => ({
+export const createCheckSlice = (engine: EngineHandles, getSample: () => Promise<Sample>): StateCreator<AppState, [], [], CheckSlice> => (set, get) => ({
   check: null,
   checkBusy: false,
   checkError: null,
@@ -67,22 +71,20 @@ export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set
   precisionsVersion: -1,
   exportBusy: false,
   exportError: null,
+  getSample,
 
   runCheck: async () => {
-    const c = runtime.model;
+    const c = engine.model;
     if (!c) return;
     const version = get().modelVersion;
     set({ checkBusy: true, checkError: null });
     try {
       const s = await getSample();
-      const subsetIdx: number[] = [];
-      const keep = new Set(c.plan.classIndices);
-      s.labels.forEach((l, i) => keep.has(l) && subsetIdx.push(i));
-      const r = await measureAccuracy(c, s.images, s.labels, s.sizePx);
-      const wrong = new Map(r.mistakes.map((m) => [m.image, m.predicted]));
-      const outcomes = subsetIdx.map((sample, j) => {
+      const r = await c.evaluate(s.images, s.labels);
+      const wrong = new Map(r.mistakes.map((m) => [m.index, m.predicted]));
+      const outcomes = r.evaluated.map((sample) => {
         const truth = s.classNames[s.labels[sample]];
-        return { sample, truth, predicted: wrong.get(j) ?? truth };
+        return { sample, truth, predicted: wrong.get(sample) ?? truth };
       });
       set({
         check: {
@@ -98,19 +100,18 @@ export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set
   },
 
   comparePrecisions: async () => {
-    const c = runtime.model;
-    const pool = runtime.pool;
-    if (!c || !pool) return;
+    const c = engine.model;
+    if (!c) return;
     const version = get().modelVersion;
     set({ exportBusy: true, exportError: null, precisions: null });
     try {
       const s = await getSample();
       const out: PrecisionOption[] = [];
       for (const precision of ['float32', 'float16', 'uint8'] as const) {
-        const files = await modelFiles(c, pool.manifest, precision);
+        const files = await c.export(precision);
         const m = await loadModelFiles(files);
         try {
-          const r = await measureAccuracy({ ...c, model: m }, s.images, s.labels, s.sizePx);
+          const r = await measureAccuracy({ model: m, labels: c.labels, plan: c.plan }, s.images, s.labels, s.sizePx);
           out.push({ precision, bytes: files['weights.bin'].byteLength + files['model.json'].length, top1: r.top1 });
         } finally {
           m.dispose();
@@ -125,13 +126,12 @@ export const createCheckSlice: StateCreator<AppState, [], [], CheckSlice> = (set
   },
 
   downloadModel: async (precision, format = 'tfjs') => {
-    const c = runtime.model;
-    const pool = runtime.pool;
+    const c = engine.model;
+    const pool = engine.pool;
     if (!c || !pool) return;
     set({ exportBusy: true, exportError: null });
     try {
-      if (format === 'onnx' && precision === 'uint8') throw new Error('ONNX downloads take float32 or float16 weights.');
-      const files = format === 'onnx' ? onnxFiles(c, pool.manifest, precision as OnnxPrecision) : await modelFiles(c, pool.manifest, precision);
+      const files = await c.export(precision, format);
       const name = `poe-${c.labels.length}-classes-${precision}${format === 'onnx' ? '-onnx' : ''}.zip`;
       saveBytes(zipModel(files, c.labels, pool.manifest.name), name);
     } catch (e) {

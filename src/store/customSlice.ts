@@ -2,13 +2,13 @@ import type { StateCreator } from 'zustand';
 import { readCustomClasses, writeCustomClasses } from '../io/customCache';
 import { decodeImageFile } from '../io/imageFile';
 import { rgbToDataUrl, saveText } from '../io/pixels';
-import { customExperts, MIN_CUSTOM_SHOTS, registerCustomExpert, renameCustomExpert, unregisterCustomExpert } from '../ml/customExpert';
+import { MIN_CUSTOM_SHOTS } from '../ml/customExpert';
 import { trainCustomClass } from '../ml/customClass';
 import { customClassesFile, parseCustomClassesFile, type StoredCustomClass } from '../ml/customFile';
 import { prepareNegatives, type NegativeSet } from '../ml/customFeatures';
-import type { LoadedPool } from '../ml/poolModels';
-import { getSample } from './checkSlice';
-import { runtime } from './runtime';
+import type { Pool } from '../ml/pool';
+import type { Sample } from '../io/sample';
+import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export interface CustomClassInfo {
@@ -38,23 +38,6 @@ export interface CustomSlice {
   restoreCustom: () => Promise<void>;
 }
 
-/** Off-state data: draft pixels, each class's training images, negatives per loaded pool. */
-const draft: Uint8Array[] = [];
-let lastFrame: Uint8Array | null = null;
-const stored = new Map<string, StoredCustomClass>();
-const negatives = new WeakMap<LoadedPool, Promise<NegativeSet>>();
-
-/** Calibration negatives: the built-in sample (pool classes), prepared once per loaded pool. */
-function negativesFor(pool: LoadedPool): Promise<NegativeSet> {
-  let n = negatives.get(pool);
-  if (!n) {
-    n = getSample().then((s) => prepareNegatives(pool, s.images, s.labels, s.count));
-    n.catch(() => negatives.delete(pool));
-    negatives.set(pool, n);
-  }
-  return n;
-}
-
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -62,10 +45,25 @@ const concat = (parts: Uint8Array[]) => {
   return out;
 };
 
-export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (set, get) => {
+export const createCustomSlice = (engine: EngineHandles, getSample: () => Promise<Sample>): StateCreator<AppState, [], [], CustomSlice> => (set, get) => {
+  /** Off-state data: draft pixels, each class's training images, negatives per loaded pool. */
+  const draft: Uint8Array[] = [];
+  let lastFrame: Uint8Array | null = null;
+  const stored = new Map<string, StoredCustomClass>();
+  const negatives = new WeakMap<Pool, Promise<NegativeSet>>();
+  /** Calibration negatives: the built-in sample (pool classes), prepared once per loaded pool. */
+  const negativesFor = (pool: Pool): Promise<NegativeSet> => {
+    let n = negatives.get(pool);
+    if (!n) {
+      n = getSample().then((s) => prepareNegatives(pool.loaded, s.images, s.labels, s.count));
+      n.catch(() => negatives.delete(pool));
+      negatives.set(pool, n);
+    }
+    return n;
+  };
   const info = (): CustomClassInfo[] => [...stored.values()].map(({ spec }) => ({ id: spec.id, label: spec.label, shots: spec.shots, trainMs: spec.trainMs }));
   const persist = async () => {
-    const pool = runtime.pool;
+    const pool = engine.pool;
     set({ customClasses: info() });
     if (!pool) return;
     try {
@@ -78,21 +76,21 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
   const addToDraft = (pixels: Uint8Array) => {
     draft.push(pixels);
     set({ customDraft: [...get().customDraft, rgbToDataUrl(pixels, size())] });
-    if (runtime.pool) void negativesFor(runtime.pool).catch(() => undefined); // get ready while the user collects images
+    if (engine.pool) void negativesFor(engine.pool).catch(() => undefined); // get ready while the user collects images
   };
   /**
    * Trains a class (a new one, or a fresh expert replacing `replaces`), swaps it into the selection,
    * rebuilds the model, and only then frees the expert it replaces, which the old model still used.
    */
   const train = async (label: string, images: Uint8Array, replaces?: string) => {
-    const pool = runtime.pool!;
+    const pool = engine.pool!;
     const per = size() * size() * 3;
     set({ customBusy: { label, phase: 'preparing', progress: 0 }, customError: null });
     let spec;
     try {
       const neg = await negativesFor(pool);
       set({ customBusy: { label, phase: 'training', progress: 0 } });
-      spec = await trainCustomClass(pool, neg, { label, images, count: images.length / per, replaces },
+      spec = await trainCustomClass(pool.loaded, neg, { label, images, count: images.length / per, replaces },
         { onProgress: (progress) => set({ customBusy: { label, phase: 'training', progress } }) });
     } finally {
       set({ customBusy: null });
@@ -103,7 +101,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     const swapped = replaces && selected.includes(replaces) ? selected.map((n) => (n === replaces ? spec.id : n)) : selected;
     set({ selected: swapped.includes(spec.id) || replaces ? swapped : [...swapped, spec.id] });
     await get().buildModel();
-    if (replaces) unregisterCustomExpert(pool, replaces);
+    if (replaces) pool.removeCustomClass(replaces);
     await persist();
     return spec;
   };
@@ -149,7 +147,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     },
 
     trainCustom: async (label, id) => {
-      if (!runtime.pool || get().customBusy) return;
+      if (!engine.pool || get().customBusy) return;
       const old = id ? stored.get(id) : undefined;
       const images = concat([...(old ? [old.images] : []), ...draft]);
       const count = images.length / (size() * size() * 3);
@@ -166,12 +164,11 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     },
 
     renameCustom: async (id, label) => {
-      const pool = runtime.pool;
+      const pool = engine.pool;
       const s = stored.get(id);
       if (!pool || !s) return;
       try {
-        renameCustomExpert(pool, id, label);
-        s.spec = customExperts(pool).get(id)!.spec;
+        s.spec = pool.renameCustomClass(id, label);
         set({ customError: null });
         await persist();
         await get().buildModel();
@@ -181,10 +178,10 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     },
 
     removeCustom: async (id) => {
-      const pool = runtime.pool;
+      const pool = engine.pool;
       set({ selected: get().selected.filter((n) => n !== id) });
       await get().buildModel(); // the old model may use the expert: replace it first
-      if (pool) unregisterCustomExpert(pool, id);
+      if (pool) pool.removeCustomClass(id);
       stored.delete(id);
       await persist();
     },
@@ -192,7 +189,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     exportCustom: () => saveText(customClassesFile([...stored.values()]), 'poe-custom-classes.json'),
 
     importCustom: async (file) => {
-      const pool = runtime.pool;
+      const pool = engine.pool;
       if (!pool) return;
       try {
         const classes = parseCustomClassesFile(await file.text(), size());
@@ -204,7 +201,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
           taken.add(label);
           c.spec.label = label;
           stored.set(c.spec.id, c);
-          if (c.spec.pool.version === pool.manifest.version) registerCustomExpert(pool, c.spec);
+          if (c.spec.pool.version === pool.manifest.version) pool.addCustomClass(c.spec);
           else stale.push(c);
         }
         set({ customError: null });
@@ -216,7 +213,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
     },
 
     restoreCustom: async () => {
-      const pool = runtime.pool;
+      const pool = engine.pool;
       if (!pool) return;
       try {
         if (stored.size === 0) for (const c of await readCustomClasses(pool.manifest.name)) stored.set(c.spec.id, c);
@@ -226,7 +223,7 @@ export const createCustomSlice: StateCreator<AppState, [], [], CustomSlice> = (s
       const stale: StoredCustomClass[] = [];
       for (const c of stored.values()) {
         if (c.spec.pool.version !== pool.manifest.version) stale.push(c);
-        else registerCustomExpert(pool, c.spec);
+        else pool.addCustomClass(c.spec);
       }
       set({ customClasses: info() });
       retrainStale(stale);

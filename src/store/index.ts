@@ -1,14 +1,16 @@
 import { useStore } from 'zustand';
 import { persist, createJSONStorage } from 'zustand/middleware';
 import { createStore } from 'zustand/vanilla';
+import type { StateCreator } from 'zustand';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createPoolSlice, type PoolSlice } from './poolSlice';
 import { createSelectionSlice, type SelectionSlice } from './selectionSlice';
 import { createUploadsSlice, type UploadsSlice } from './uploadsSlice';
-import { createCheckSlice, type CheckSlice } from './checkSlice';
+import { createCheckSlice, sampleLoader, type CheckSlice } from './checkSlice';
 import { createWebcamSlice, type WebcamSlice } from './webcamSlice';
 import { createCustomSlice, type CustomSlice } from './customSlice';
 import { createPoolOpenSlice, type PoolOpenSlice } from './poolOpenSlice';
+import type { EngineHandles } from './engine';
 
 export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice & PoolOpenSlice;
 
@@ -24,18 +26,31 @@ function safeLocalStorage() {
   }
 }
 
-export const appStore = createStore<AppState>()(
-  persist(
-    (...a) => ({ ...createPoolSlice(...a), ...createSelectionSlice(...a), ...createModelSlice(...a), ...createUploadsSlice(...a), ...createCheckSlice(...a), ...createWebcamSlice(...a), ...createCustomSlice(...a), ...createPoolOpenSlice(...a) }),
-    {
-      name: 'poe-studio',
+/** Every slice of the app's state; each store owns its engine objects (the open pool and model). */
+function appState(): StateCreator<AppState> {
+  const engine: EngineHandles = { pool: null, model: null };
+  const getSample = sampleLoader();
+  return (...a) => ({
+    ...createPoolSlice(engine)(...a), ...createSelectionSlice(engine)(...a), ...createModelSlice(engine)(...a),
+    ...createUploadsSlice(engine)(...a), ...createCheckSlice(engine, getSample)(...a), ...createWebcamSlice(engine)(...a),
+    ...createCustomSlice(engine, getSample)(...a), ...createPoolOpenSlice(...a),
+  });
+}
+
+/** A store with its own engine objects, persisting the selection, pool id and backend preference under `name`. */
+export function createAppStore(name = 'poe-studio') {
+  return createStore<AppState>()(
+    persist(appState(), {
+      name,
       version: 1,
       storage: createJSONStorage(safeLocalStorage),
       // Small JSON only: the pool's bytes live in IndexedDB, never here.
       partialize: (s) => ({ selected: s.selected, poolId: s.poolId, preferredBackend: s.preferredBackend }),
-    },
-  ),
-);
+    }),
+  );
+}
+
+export const appStore = createAppStore();
 
 export function useAppStore<T>(selector: (s: AppState) => T): T {
   return useStore(appStore, selector);

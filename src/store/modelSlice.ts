@@ -1,10 +1,9 @@
 import type { StateCreator } from 'zustand';
 import { activeBackend, selectBackend, type BackendName, type BackendStatus } from '../ml/backend';
-import { checkAgainstReference, type ReferenceCheck } from '../ml/reference';
-import { consolidate } from '../ml/consolidate';
+import type { ReferenceCheck } from '../ml/reference';
 import { memoryStats, type MemoryStats } from '../ml/memory';
-import { predictLogits } from '../ml/predict';
-import { runtime } from './runtime';
+import type { TaskModel } from '../ml/taskModel';
+import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export interface ModelInfo {
@@ -36,9 +35,9 @@ export interface ModelSlice {
   buildModel: () => Promise<void>;
 }
 
-let buildSeq = 0;
-
-export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
+export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, [], [], ModelSlice> => (set, get) => {
+  let buildSeq = 0;
+  return {
   preferredBackend: 'auto',
   backend: null,
   backendError: null,
@@ -52,12 +51,9 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
 
   checkDevice: async () => {
     set({ deviceCheck: null, deviceCheckError: null });
-    if (!runtime.pool || !runtime.reference) {
-      set({ deviceCheckError: 'This pool carries no reference outputs to check against.' });
-      return;
-    }
+    if (!engine.pool) return;
     try {
-      const r = await checkAgainstReference(runtime.pool, runtime.reference);
+      const r = await engine.pool.checkDevice();
       set({ deviceCheck: { ...r, backend: activeBackend() } });
     } catch (e) {
       set({ deviceCheckError: (e as Error).message });
@@ -81,11 +77,11 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
 
   buildModel: async () => {
     const seq = ++buildSeq;
-    const pool = runtime.pool;
+    const pool = engine.pool;
     const { selected } = get();
-    const replace = (next: typeof runtime.model) => {
-      if (runtime.model && runtime.model !== next) runtime.model.dispose();
-      runtime.model = next;
+    const replace = (next: TaskModel | null) => {
+      if (engine.model && engine.model !== next) engine.model.dispose();
+      engine.model = next;
     };
     if (!pool || selected.length === 0) {
       replace(null);
@@ -94,9 +90,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     }
     try {
       const t0 = performance.now();
-      const c = consolidate(pool, selected);
-      const size = pool.manifest.input.sizePx;
-      await predictLogits(c.model, new Uint8Array(size * size * 3), 1, size); // warm-up so the first real frame is fast
+      const c = pool.consolidate(selected);
+      await c.predictLogits(new Uint8Array(c.sizePx * c.sizePx * 3), 1); // warm-up so the first real frame is fast
       if (seq !== buildSeq) {
         c.dispose(); // a newer selection started its own build meanwhile
         return;
@@ -105,9 +100,9 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       set({
         model: {
           labels: c.labels,
-          experts: c.plan.parts.map((p) => ({ name: p.custom ? `“${pool.custom?.get(p.expert)?.spec.label}” (yours)` : p.expert, classes: p.keep.length, whole: p.whole })),
+          experts: c.plan.parts.map((p) => ({ name: p.custom ? `“${pool.customClasses.get(p.expert)?.spec.label}” (yours)` : p.expert, classes: p.keep.length, whole: p.whole })),
           params: c.params,
-          bytes: c.params * 4,
+          bytes: c.bytes,
           buildMs: c.buildMs,
           readyMs: performance.now() - t0,
         },
@@ -120,4 +115,5 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       set({ model: null, modelError: (e as Error).message, modelVersion: get().modelVersion + 1 });
     }
   },
-});
+};
+};

@@ -1,15 +1,12 @@
 import type { StateCreator } from 'zustand';
 import { httpSource } from '../io/httpSource';
 import { folderPoolSource, zipPoolSource, type LocalFile } from '../io/localPoolSource';
-import { readCachedPool, writeCachedPool } from '../io/poolCache';
+import { indexedDbPoolCache } from '../io/poolCache';
 import { poolFolderUrl } from '../io/poolUrl';
 import { isPoeError } from '../ml/errors';
-import { fetchPool, type FileProgress, type PoolBundle, type PoolSource } from '../ml/poolFetch';
-import { disposePool, instantiatePool } from '../ml/poolModels';
-import { prepareGraph } from '../ml/poolGraph';
+import { openFromSource } from '../ml/pool';
+import type { FileProgress, PoolSource } from '../ml/poolFetch';
 import { checkTotalBytes } from '../ml/poolLimits';
-import { parseReference } from '../ml/reference';
-import { runtime } from './runtime';
 import type { AppState } from './index';
 
 /**
@@ -37,44 +34,22 @@ export interface PoolOpenSlice {
 /** Cache key of a pool opened by URL; zips and folders are the user's own files and are not copied. */
 export const urlPoolCacheId = (folderUrl: string) => `url:${folderUrl}`;
 
-let openSeq = 0;
-
 export const createPoolOpenSlice: StateCreator<AppState, [], [], PoolOpenSlice> = (set, get) => {
+  let openSeq = 0;
   async function open(make: () => PoolSource | Promise<PoolSource>, origin: () => string, cacheId?: () => string): Promise<void> {
     const seq = ++openSeq;
     set({ poolOpenStatus: 'opening', poolOpenError: null, poolOpenProgress: [] });
-    const notices: string[] = [];
     try {
-      let bundle: PoolBundle;
-      try {
-        bundle = await fetchPool(await make(), (p) => seq === openSeq && set({ poolOpenProgress: p }));
-      } catch (e) {
-        // Offline (or the host is down): a pool opened from this URL before is in the cache, verified again on reading.
-        const cached = cacheId && isPoeError(e) && e.code === 'NETWORK' ? await readCachedPool(cacheId()) : null;
-        if (!cached?.bundle) throw e;
-        bundle = cached.bundle;
-        notices.push('The pool’s address could not be reached, so its copy in this browser is used.');
-      }
-      const pool = await instantiatePool(bundle);
-      const reference = bundle.manifest.reference ? parseReference(bundle.files.get(bundle.manifest.reference.path)!) : null;
-      if (seq !== openSeq) return disposePool(pool); // a later open won
-      if (cacheId) {
-        const saved = await writeCachedPool(cacheId(), bundle);
-        if (!saved.ok) notices.push(`The pool works from memory but was not saved for offline use: ${saved.reason}.`);
-      }
-      runtime.model?.dispose();
-      runtime.model = null;
-      if (runtime.pool) disposePool(runtime.pool);
-      runtime.pool = pool;
-      runtime.reference = reference;
-      set({
-        poolStatus: 'ready', manifest: pool.manifest, poolBytes: pool.bytes, poolSource: 'network', poolError: null,
-        poolNotice: notices.join(' ') || null, poolOrigin: origin(), poolOpenStatus: 'idle', poolOpenProgress: [],
+      const source = await make();
+      // A pool opened by URL before is in the cache and is used when its address cannot be reached.
+      const pool = await openFromSource(source, {
+        cache: cacheId ? indexedDbPoolCache() : undefined, cacheKey: cacheId?.(), cacheMode: 'prefer-network', warmUp: false,
+        onStatus: (s) => s.phase === 'download' && seq === openSeq && set({ poolOpenProgress: s.files }),
       });
-      await get().restoreCustom(); // as after loadPool: the user's own classes, before the selection is checked
-      get().dropUnknownSelection();
-      await get().buildModel();
-      setTimeout(() => runtime.pool === pool && prepareGraph(pool), 0);
+      if (seq !== openSeq) return pool.dispose(); // a later open won
+      await get().installPool(pool, {
+        poolSource: 'network', poolNotice: pool.notices.join(' ') || null, poolOrigin: origin(), poolOpenStatus: 'idle', poolOpenProgress: [],
+      });
     } catch (e) {
       if (seq !== openSeq) return;
       const code = isPoeError(e) ? e.code : 'UNEXPECTED';

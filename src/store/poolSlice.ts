@@ -1,13 +1,11 @@
 import type { StateCreator } from 'zustand';
 import { httpSource } from '../io/httpSource';
-import { readCachedPool, writeCachedPool } from '../io/poolCache';
+import { indexedDbPoolCache } from '../io/poolCache';
 import { POOLS_BASE_URL } from '../config';
-import { fetchPool, type FileProgress, type PoolBundle } from '../ml/poolFetch';
-import { disposePool, instantiatePool } from '../ml/poolModels';
-import { prepareGraph } from '../ml/poolGraph';
+import { openFromSource, type Pool, type PoolStatus as EngineStatus } from '../ml/pool';
+import type { FileProgress } from '../ml/poolFetch';
 import type { PoolManifest } from '../ml/poolManifest';
-import { parseReference } from '../ml/reference';
-import { runtime } from './runtime';
+import { swapPool, type EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export type PoolStatus = 'idle' | 'downloading' | 'loading' | 'ready' | 'error';
@@ -27,6 +25,8 @@ export interface PoolSlice {
   clearCacheAndReload: () => Promise<void>;
   /** Looks for a newer version of the pool online; installs it (verified) and switches to it. */
   checkForPoolUpdate: () => Promise<void>;
+  /** Puts an opened pool in use: custom classes, selection and model follow it (also used by poolOpenSlice). */
+  installPool: (pool: Pool, state: Partial<AppState>) => Promise<void>;
 }
 
 async function defaultPoolId(): Promise<string> {
@@ -37,99 +37,94 @@ async function defaultPoolId(): Promise<string> {
   return index.default;
 }
 
-export const createPoolSlice: StateCreator<AppState, [], [], PoolSlice> = (set, get) => ({
-  poolId: null,
-  poolStatus: 'idle',
-  poolProgress: [],
-  manifest: null,
-  poolBytes: 0,
-  poolSource: null,
-  poolLoadMs: 0,
-  poolError: null,
-  poolNotice: null,
+export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [], [], PoolSlice> => (set, get) => {
+  const cache = indexedDbPoolCache();
+  const open = (id: string, cacheMode: 'prefer-cache' | 'reload') =>
+    openFromSource(httpSource(POOLS_BASE_URL + id), {
+      cache, cacheKey: id, cacheMode, warmUp: false,
+      onStatus: (s: EngineStatus) => {
+        if (s.phase === 'download') set({ poolStatus: 'downloading', poolProgress: s.files, poolId: id });
+        if (s.phase === 'instantiate') set({ poolStatus: 'loading' });
+      },
+    });
 
-  loadPool: async ({ forceDownload = false } = {}) => {
-    const t0 = performance.now();
-    set({ poolStatus: 'loading', poolError: null, poolNotice: null, poolProgress: [] });
-    const notices: string[] = [];
-    try {
-      let poolId = get().poolId;
-      let bundle: PoolBundle | null = null;
-      let source: 'network' | 'cache' = 'cache';
-      if (!forceDownload && poolId) {
-        const cached = await readCachedPool(poolId);
-        if (cached.problem) notices.push(cached.problem);
-        bundle = cached.bundle;
-      }
-      if (!bundle) {
-        // Network first for the pool list; if offline, fall back to whatever pool was cached last.
-        try {
-          poolId = await defaultPoolId();
-        } catch (e) {
-          if (!poolId) throw e;
+  return {
+    poolId: null,
+    poolStatus: 'idle',
+    poolProgress: [],
+    manifest: null,
+    poolBytes: 0,
+    poolSource: null,
+    poolLoadMs: 0,
+    poolError: null,
+    poolNotice: null,
+
+    loadPool: async ({ forceDownload = false } = {}) => {
+      const t0 = performance.now();
+      set({ poolStatus: 'loading', poolError: null, poolNotice: null, poolProgress: [] });
+      const remembered = get().poolId;
+      try {
+        let id = remembered;
+        let pool: Pool | null = null;
+        // The pool used last opens from the cache without asking the network; the update check follows.
+        if (remembered && !forceDownload) pool = await open(remembered, 'prefer-cache').catch(() => null);
+        if (!pool) {
+          // Offline, the pool list cannot be read: the remembered pool is tried from the cache.
+          id = await defaultPoolId().catch((e) => {
+            if (!remembered) throw e;
+            return remembered;
+          });
+          pool = await open(id, forceDownload ? 'reload' : 'prefer-cache');
         }
-        if (!forceDownload) {
-          const cached = await readCachedPool(poolId!);
-          if (cached.problem) notices.push(cached.problem);
-          bundle = cached.bundle;
-        }
+        await get().installPool(pool, {
+          poolId: id, poolSource: pool.origin === 'cache' ? 'cache' : 'network', poolLoadMs: performance.now() - t0,
+          poolNotice: pool.notices.join(' ') || null,
+        });
+        if (pool.origin === 'cache') void get().checkForPoolUpdate();
+      } catch (e) {
+        // A failed load leaves the previous pool (if any) and the cache untouched.
+        set({ poolStatus: engine.pool ? 'ready' : 'error', poolError: (e as Error).message });
       }
-      if (!bundle || forceDownload) {
-        source = 'network';
-        set({ poolStatus: 'downloading', poolId });
-        bundle = await fetchPool(httpSource(POOLS_BASE_URL + poolId), (p) => set({ poolProgress: p }));
-        const saved = await writeCachedPool(poolId!, bundle);
-        if (!saved.ok) notices.push(`The pool works from memory but was not saved for offline use: ${saved.reason}.`);
-      }
-      set({ poolStatus: 'loading' });
-      const pool = await instantiatePool(bundle);
-      if (runtime.model) runtime.model.dispose();
-      runtime.model = null;
-      if (runtime.pool) disposePool(runtime.pool);
-      runtime.pool = pool;
-      runtime.reference = pool.manifest.reference ? parseReference(bundle.files.get(pool.manifest.reference.path)!) : null;
-      set({
-        poolId, poolStatus: 'ready', manifest: pool.manifest, poolBytes: pool.bytes, poolSource: source,
-        poolLoadMs: performance.now() - t0, poolNotice: notices.join(' ') || null,
-      });
+    },
+
+    installPool: async (pool, state) => {
+      swapPool(engine, pool);
+      set({ ...state, poolStatus: 'ready', manifest: pool.manifest, poolBytes: pool.bytes, poolError: null });
       await get().restoreCustom(); // the user's own classes, before the selection is checked against the pool
       get().dropUnknownSelection();
       await get().buildModel();
       // Graft the remaining experts while the user looks at the page, so later queries pay nothing for them.
-      setTimeout(() => runtime.pool === pool && prepareGraph(pool), 0);
-      if (source === 'cache') void get().checkForPoolUpdate();
-    } catch (e) {
-      // A failed load leaves the previous pool (if any) and the cache untouched.
-      set({ poolStatus: runtime.pool ? 'ready' : 'error', poolError: (e as Error).message, poolNotice: notices.join(' ') || null });
-    }
-  },
+      setTimeout(() => engine.pool === pool && pool.prepare(), 0);
+    },
 
-  checkForPoolUpdate: async () => {
-    const current = get().manifest;
-    let online: { version?: string };
-    let id: string;
-    try {
-      id = await defaultPoolId();
-      const res = await fetch(`${POOLS_BASE_URL}${id}/pool.json`, { cache: 'no-cache' });
-      if (!res.ok) return;
-      online = await res.json();
-    } catch {
-      return; // offline or the server is unreachable: keep using the cached pool
-    }
-    if (id === get().poolId && online.version === current?.version) return;
-    try {
-      const bundle = await fetchPool(httpSource(POOLS_BASE_URL + id));
-      const saved = await writeCachedPool(id, bundle);
-      if (!saved.ok) return;
-      set({ poolId: id });
-      await get().loadPool();
-      set({ poolNotice: `A newer pool was installed: ${bundle.manifest.name} v${bundle.manifest.version} (was v${current?.version}).` });
-    } catch (e) {
-      set({ poolNotice: `A newer pool (v${online.version}) is available, but its download failed, so v${current?.version} stays in use: ${(e as Error).message}` });
-    }
-  },
+    checkForPoolUpdate: async () => {
+      const current = get().manifest;
+      let online: { version?: string };
+      let id: string;
+      try {
+        id = await defaultPoolId();
+        const res = await fetch(`${POOLS_BASE_URL}${id}/pool.json`, { cache: 'no-cache' });
+        if (!res.ok) return;
+        online = await res.json();
+      } catch {
+        return; // offline or the server is unreachable: keep using the cached pool
+      }
+      if (id === get().poolId && online.version === current?.version) return;
+      let pool: Pool;
+      try {
+        pool = await openFromSource(httpSource(POOLS_BASE_URL + id), { cache, cacheKey: id, cacheMode: 'reload', warmUp: false });
+      } catch (e) {
+        set({ poolNotice: `A newer pool (v${online.version}) is available, but its download failed, so v${current?.version} stays in use: ${(e as Error).message}` });
+        return;
+      }
+      if (pool.notices.length) return pool.dispose(); // not saved for offline use: keep the cached one
+      await get().installPool(pool, {
+        poolId: id, poolSource: 'network',
+        poolNotice: `A newer pool was installed: ${pool.manifest.name} v${pool.manifest.version} (was v${current?.version}).`,
+      });
+    },
 
-  // Downloads and verifies first; the cached copy is replaced only by a good one, never lost to a bad download.
-  clearCacheAndReload: () => get().loadPool({ forceDownload: true }),
-
-});
+    // Downloads and verifies first; the cached copy is replaced only by a good one, never lost to a bad download.
+    clearCacheAndReload: () => get().loadPool({ forceDownload: true }),
+  };
+};

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import { runtime } from './runtime';
+import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export interface SelectionSlice {
@@ -15,7 +15,7 @@ export interface SelectionSlice {
   dropUnknownSelection: () => void;
 }
 
-export const createSelectionSlice: StateCreator<AppState, [], [], SelectionSlice> = (set, get) => {
+export const createSelectionSlice = (engine: EngineHandles): StateCreator<AppState, [], [], SelectionSlice> => (set, get) => {
   const update = (selected: string[]) => {
     set({ selected });
     void get().buildModel();
@@ -45,7 +45,7 @@ export const createSelectionSlice: StateCreator<AppState, [], [], SelectionSlice
     dropUnknownSelection: () => {
       const m = get().manifest;
       if (!m) return;
-      const known = new Set([...m.experts.map((e) => e.name), ...m.classes.map((c) => c.name), ...(runtime.pool?.custom?.keys() ?? [])]);
+      const known = new Set([...m.experts.map((e) => e.name), ...m.classes.map((c) => c.name), ...(engine.pool?.customClasses.keys() ?? [])]);
       set({ selected: get().selected.filter((n) => known.has(n)) });
     },
   };

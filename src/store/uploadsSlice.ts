@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { decodeImageFile } from '../io/imageFile';
-import { predictLogits, topK, type Prediction } from '../ml/predict';
-import { runtime } from './runtime';
+import type { Prediction } from '../ml/predict';
+import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export interface Upload {
@@ -20,18 +20,14 @@ export interface UploadsSlice {
   clearUploads: () => void;
 }
 
-/** Decoded pixels stay outside the state (they are re-used on every model rebuild). */
-const pixelsById = new Map<number, Uint8Array>();
-let nextId = 1;
-
-async function predict(pixels: Uint8Array): Promise<Prediction[]> {
-  const c = runtime.model;
-  if (!c || !runtime.pool) return [];
-  const logits = await predictLogits(c.model, pixels, 1, runtime.pool.manifest.input.sizePx);
-  return topK(logits, c.labels, 3);
-}
-
-export const createUploadsSlice: StateCreator<AppState, [], [], UploadsSlice> = (set, get) => {
+export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState, [], [], UploadsSlice> => (set, get) => {
+  /** Decoded pixels stay outside the state (they are re-used on every model rebuild). */
+  const pixelsById = new Map<number, Uint8Array>();
+  let nextId = 1;
+  const predict = async (pixels: Uint8Array): Promise<Prediction[]> => {
+    const c = engine.model;
+    return c ? c.classify({ data: pixels, width: c.sizePx, height: c.sizePx }, 3) : [];
+  };
   const patch = (id: number, p: Partial<Upload>) => set({ uploads: get().uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) });
   return {
     uploads: [],

@@ -3,8 +3,8 @@ import { canvasRgb, centreCropTo } from '../io/imageFile';
 import { isRearCamera, listCameras, openCamera, stopStream, type CameraInfo } from '../io/webcam';
 import { keepScreenAwake } from '../io/wakeLock';
 import { TOP_K } from '../config';
-import { predictLogits, topK, type Prediction } from '../ml/predict';
-import { runtime } from './runtime';
+import type { Prediction } from '../ml/predict';
+import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
 export interface WebcamSlice {
@@ -29,10 +29,35 @@ export interface WebcamSlice {
   stopWebcam: () => void;
 }
 
-let session = 0;
-let releaseWakeLock = () => {};
+export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState, [], [], WebcamSlice> => (set, get) => {
+  let session = 0;
+  let releaseWakeLock = () => {};
 
-export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (set, get) => ({
+  /** Predicts frame after frame, one in flight at a time, until the session changes. */
+  async function loop(mine: number, video: HTMLVideoElement, publish: (p: Pick<WebcamSlice, 'webcamTop' | 'webcamCrop' | 'webcamFps'>) => void): Promise<void> {
+    const stamps: number[] = [];
+    while (mine === session) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const c = engine.model;
+      if (!c || video.videoWidth === 0) continue;
+      const size = c.sizePx;
+      const pixels = canvasRgb(centreCropTo(video, video.videoWidth, video.videoHeight, size));
+      let top: Prediction[];
+      try {
+        top = await c.classify({ data: pixels, width: size, height: size }, TOP_K);
+      } catch {
+        continue; // the model was swapped mid-frame (selection or backend change); the next frame uses the new one
+      }
+      if (mine !== session) break;
+      const now = performance.now();
+      stamps.push(now);
+      while (stamps.length && now - stamps[0] > 1000) stamps.shift();
+      publish({ webcamTop: top, webcamCrop: pixels, webcamFps: stamps.length });
+    }
+    video.srcObject = null;
+  }
+
+  return {
   cameras: [],
   cameraId: null,
   webcamOn: false,
@@ -94,29 +119,5 @@ export const createWebcamSlice: StateCreator<AppState, [], [], WebcamSlice> = (s
     stopStream(get().webcamStream);
     set({ webcamOn: false, webcamStream: null, webcamFps: 0, webcamAwake: false });
   },
-});
-
-/** Predicts frame after frame, one in flight at a time, until the session changes. */
-async function loop(mine: number, video: HTMLVideoElement, publish: (p: Pick<WebcamSlice, 'webcamTop' | 'webcamCrop' | 'webcamFps'>) => void): Promise<void> {
-  const stamps: number[] = [];
-  while (mine === session) {
-    await new Promise((r) => requestAnimationFrame(r));
-    const c = runtime.model;
-    const pool = runtime.pool;
-    if (!c || !pool || video.videoWidth === 0) continue;
-    const size = pool.manifest.input.sizePx;
-    const pixels = canvasRgb(centreCropTo(video, video.videoWidth, video.videoHeight, size));
-    let top: Prediction[];
-    try {
-      top = topK(await predictLogits(c.model, pixels, 1, size), c.labels, TOP_K);
-    } catch {
-      continue; // the model was swapped mid-frame (selection or backend change); the next frame uses the new one
-    }
-    if (mine !== session) break;
-    const now = performance.now();
-    stamps.push(now);
-    while (stamps.length && now - stamps[0] > 1000) stamps.shift();
-    publish({ webcamTop: top, webcamCrop: pixels, webcamFps: stamps.length });
-  }
-  video.srcObject = null;
-}
+};
+};

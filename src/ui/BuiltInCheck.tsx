@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Sample } from '../io/sample';
 import { useAppStore } from '../store';
-import { getSample } from '../store/checkSlice';
 import { MATRIX_MAX_CLASSES } from '../config';
 import { CheckImages, type CheckPick } from './CheckImages';
 import { ClassAccuracyBars } from './ClassAccuracyBars';
@@ -15,6 +14,7 @@ export function BuiltInCheck() {
   const busy = useAppStore((s) => s.checkBusy);
   const error = useAppStore((s) => s.checkError);
   const runCheck = useAppStore((s) => s.runCheck);
+  const getSample = useAppStore((s) => s.getSample);
   const hasModel = useAppStore((s) => s.model !== null);
   const modelVersion = useAppStore((s) => s.modelVersion);
   const [sample, setSample] = useState<Sample | null>(null);
@@ -22,7 +22,7 @@ export function BuiltInCheck() {
   useEffect(() => {
     setPicked(null);
     if (check) void getSample().then(setSample);
-  }, [check]);
+  }, [check, getSample]);
   const current = check && check.modelVersion === modelVersion;
   return (
     <section className="panel check" aria-label="Built-in check">

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolidate } from '../../src/ml/consolidate';
 import { buildCustomModel, checkLabel, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from '../../src/ml/customExpert';
 import { trainCustomClass } from '../../src/ml/customClass';
 import { disposeNegatives, libraryFeatures, prepareNegatives, type NegativeSet } from '../../src/ml/customFeatures';
@@ -10,9 +9,7 @@ import { modelFiles } from '../../src/ml/exportModel';
 import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { onnxFiles } from '../../src/ml/onnxExport';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
-import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
 ort.env.wasm.numThreads = 1;
@@ -38,25 +35,25 @@ function stripes(count: number, seed = 1): Uint8Array {
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`custom class on the ${backend} backend (fixture pool)`, () => {
-    let pool: LoadedPool;
+    let pool: Pool;
     let neg: NegativeSet;
     let spec: CustomExpertSpec;
     beforeAll(async () => {
       await useNodeBackend(backend);
-      pool = await loadPoolFromDir(FIXTURE_POOL_DIR);
-      neg = await prepareNegatives(pool, ref.images, ref.labels, ref.count);
-      spec = await trainCustomClass(pool, neg, { label: 'my keys', images: stripes(12), count: 12 }, { steps: 60 });
+      pool = await openPool(FIXTURE_POOL_DIR);
+      neg = await prepareNegatives(pool.loaded, ref.images, ref.labels, ref.count);
+      spec = await trainCustomClass(pool.loaded, neg, { label: 'my keys', images: stripes(12), count: 12 }, { steps: 60 });
     });
     afterAll(() => {
       disposeNegatives(neg);
-      disposePool(pool);
+      pool.dispose();
     });
 
     it('trains (the ops have gradients on this backend) and wins on new images of its class, not on the pool’s', async () => {
       expect(neg.count).toBeGreaterThan(0);
       expect(spec.weights.every(Number.isFinite)).toBe(true);
-      const c = consolidate(pool, ['people', 'vehicles_1', spec.id]);
-      expect(c.labels).toEqual([...consolidate(pool, ['people', 'vehicles_1']).labels, 'my keys']);
+      const c = pool.consolidate(['people', 'vehicles_1', spec.id]);
+      expect(c.labels).toEqual([...pool.consolidate(['people', 'vehicles_1']).labels, 'my keys']);
       const mine = argmaxRows(await predictLogits(c.model, stripes(10, 99), 10, 32), c.labels.length);
       expect(mine.filter((p) => p === c.labels.length - 1).length).toBeGreaterThanOrEqual(9);
       const theirs = argmaxRows(await predictLogits(c.model, ref.images, ref.count, 32), c.labels.length);
@@ -65,10 +62,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('grafts exactly: the consolidated logit equals the standalone expert on the library’s features', async () => {
-      const c = consolidate(pool, ['kitchen', spec.id]);
+      const c = pool.consolidate(['kitchen', spec.id]);
       const got = await predictLogits(c.model, ref.images, 8, 32);
       const standalone = buildCustomModel(spec);
-      const g = (await import('../../src/ml/poolGraph')).poolGraph(pool);
+      const g = (await import('../../src/ml/poolGraph')).poolGraph(pool.loaded);
       const lib = tf.model({ inputs: g.input, outputs: g.features });
       const want = tf.tidy(() => (standalone.predict(lib.predict(tf.tensor4d(ref.images.subarray(0, 8 * PER), [8, 32, 32, 3], 'int32').toFloat()) as tf.Tensor) as tf.Tensor).dataSync());
       for (let i = 0; i < 8; i++) expect(got[i * 4 + 3]).toBeCloseTo(want[i], 3);
@@ -77,7 +74,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('trains in features the 2x2 average makes, matching the expert’s fixed first layer', async () => {
-      const f = await libraryFeatures(pool, ref.images, 2);
+      const f = await libraryFeatures(pool.loaded, ref.images, 2);
       expect(f.shape).toEqual([2, 8, 8, 32]);
       f.dispose();
     });
@@ -85,22 +82,22 @@ for (const backend of ['wasm', 'cpu'] as const) {
 }
 
 describe('custom class: export, names, removal, file', () => {
-  let pool: LoadedPool;
+  let pool: Pool;
   let neg: NegativeSet;
   let spec: CustomExpertSpec;
   beforeAll(async () => {
     await useNodeBackend('cpu');
-    pool = await loadPoolFromDir(FIXTURE_POOL_DIR);
-    neg = await prepareNegatives(pool, ref.images, ref.labels, ref.count);
-    spec = await trainCustomClass(pool, neg, { label: 'my keys', images: stripes(10), count: 10 }, { steps: 30 });
+    pool = await openPool(FIXTURE_POOL_DIR);
+    neg = await prepareNegatives(pool.loaded, ref.images, ref.labels, ref.count);
+    spec = await trainCustomClass(pool.loaded, neg, { label: 'my keys', images: stripes(10), count: 10 }, { steps: 30 });
   });
   afterAll(() => {
     disposeNegatives(neg);
-    disposePool(pool);
+    pool.dispose();
   });
 
   it('exports to TF.js and ONNX with the custom label in both metadata.json files, and both run it', async () => {
-    const c = consolidate(pool, ['cup', 'people', spec.id]);
+    const c = pool.consolidate(['cup', 'people', spec.id]);
     const tfjs = await modelFiles(c, pool.manifest);
     const meta = JSON.parse(tfjs['metadata.json']);
     expect(meta.labels.at(-1)).toBe('my keys');
@@ -123,18 +120,18 @@ describe('custom class: export, names, removal, file', () => {
   });
 
   it('refuses names that clash, too few images, and renames', async () => {
-    expect(() => checkLabel(pool, 'people')).toThrow(/already a class/);
-    expect(() => checkLabel(pool, 'cup')).toThrow(/already a class/);
-    expect(() => checkLabel(pool, ' my keys ')).toThrow(/already a class/);
-    expect(() => checkLabel(pool, '  ')).toThrow(/Give your class a name/);
-    await expect(trainCustomClass(pool, neg, { label: 'few', images: stripes(9), count: 9 })).rejects.toThrow(/at least 10 images/);
-    renameCustomExpert(pool, spec.id, 'house keys');
-    expect(consolidate(pool, [spec.id]).labels).toEqual(['house keys']);
-    expect(checkLabel(pool, 'house keys', spec.id)).toBe('house keys');
-    const again = await trainCustomClass(pool, neg, { label: 'house keys', images: stripes(11), count: 11, replaces: spec.id }, { steps: 5 });
+    expect(() => checkLabel(pool.loaded, 'people')).toThrow(/already a class/);
+    expect(() => checkLabel(pool.loaded, 'cup')).toThrow(/already a class/);
+    expect(() => checkLabel(pool.loaded, ' my keys ')).toThrow(/already a class/);
+    expect(() => checkLabel(pool.loaded, '  ')).toThrow(/Give your class a name/);
+    await expect(trainCustomClass(pool.loaded, neg, { label: 'few', images: stripes(9), count: 9 })).rejects.toThrow(/at least 10 images/);
+    renameCustomExpert(pool.loaded, spec.id, 'house keys');
+    expect(pool.consolidate([spec.id]).labels).toEqual(['house keys']);
+    expect(checkLabel(pool.loaded, 'house keys', spec.id)).toBe('house keys');
+    const again = await trainCustomClass(pool.loaded, neg, { label: 'house keys', images: stripes(11), count: 11, replaces: spec.id }, { steps: 5 });
     expect(again.id).not.toBe(spec.id); // retraining makes a new expert; the caller frees the old one once unused
     expect(again.shots).toBe(11);
-    unregisterCustomExpert(pool, again.id);
+    unregisterCustomExpert(pool.loaded, again.id);
   });
 
   it('round-trips through the export file with a fresh id; rejects other files', () => {
@@ -154,13 +151,13 @@ describe('custom class: export, names, removal, file', () => {
   it('removal frees the expert and its graph layers; retraining cycles leak no tensors', async () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const s = await trainCustomClass(pool, neg, { label: `tmp ${i}`, images: stripes(10), count: 10 }, { steps: 5 });
-      const c = consolidate(pool, ['people', s.id]);
+      const s = await trainCustomClass(pool.loaded, neg, { label: `tmp ${i}`, images: stripes(10), count: 10 }, { steps: 5 });
+      const c = pool.consolidate(['people', s.id]);
       await predictLogits(c.model, ref.images, 2, 32);
       c.dispose();
-      registerCustomExpert(pool, { ...s, label: `tmp ${i} again` }); // replacing (retraining) keeps one entry
-      unregisterCustomExpert(pool, s.id);
-      expect(() => consolidate(pool, [s.id])).toThrow(/Unknown class/);
+      registerCustomExpert(pool.loaded, { ...s, label: `tmp ${i} again` }); // replacing (retraining) keeps one entry
+      unregisterCustomExpert(pool.loaded, s.id);
+      expect(() => pool.consolidate([s.id])).toThrow(/Unknown class/);
     }
     expect(tf.memory().numTensors).toBe(before);
   });

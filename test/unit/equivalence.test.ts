@@ -1,25 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolidate } from '../../src/ml/consolidate';
 import { predictLogits, argmaxRows } from '../../src/ml/predict';
 import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
-import { disposePool, instantiatePool, type LoadedPool } from '../../src/ml/poolModels';
 import { fetchPool } from '../../src/ml/poolFetch';
-import { folderSource, loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { folderSource } from '../../src/node/folderSource';
+import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';
 
 
 for (const [name, dir] of [['fixture pool (random weights, external state_dicts)', FIXTURE_POOL_DIR], ['built-in default pool', DEFAULT_POOL_DIR]].filter((x) => process.env.ONLY_FIXTURE !== '1' || x[1] === FIXTURE_POOL_DIR)) {
   describe(`PyTorch and TF.js agree on the ${name}`, () => {
-    let pool: LoadedPool;
+    let pool: Pool;
     const ref = readReference(dir);
     beforeAll(async () => {
       await useNodeBackend('cpu');
-      pool = await loadPoolFromDir(dir);
+      pool = await openPool(dir);
     });
-    afterAll(() => disposePool(pool));
+    afterAll(() => pool.dispose());
 
-    const queries = (p: LoadedPool) => [
+    const queries = (p: Pool) => [
       p.manifest.experts.map((e) => e.name),
       [p.manifest.experts[p.manifest.experts.length - 1].name],
       [p.manifest.classes[0].name, p.manifest.classes[p.manifest.classes.length - 1].name, p.manifest.classes[3].name],
@@ -27,7 +25,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
 
     it('gives logits within 1e-4 and the same top-1 for whole-expert and class-level queries', async () => {
       for (const q of queries(pool)) {
-        const c = consolidate(pool, q);
+        const c = pool.consolidate(q);
         const got = await predictLogits(c.model, ref.images, ref.count, pool.manifest.input.sizePx);
         const want = Array.from(referenceColumns(ref, c.plan.parts));
         expect(got.length).toBe(want.length);
@@ -41,7 +39,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
     });
 
     it('checkAgainstReference (what the app runs on each browser backend) reports the same agreement', async () => {
-      const r = await checkAgainstReference(pool, ref);
+      const r = await checkAgainstReference(pool.loaded, ref);
       expect(r.images).toBe(ref.count);
       expect(r.maxAbsDiff).toBeLessThan(1e-4);
       expect(r.top1Agree).toBe(ref.count);
@@ -52,13 +50,13 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
       const path = bundle.manifest.library.files.model.path;
       const text = new TextDecoder().decode(bundle.files.get(path)).replaceAll('"epsilon":1e-05', '"epsilon":0.001');
       bundle.files.set(path, new TextEncoder().encode(text));
-      const wrong = await instantiatePool(bundle);
-      const c = consolidate(wrong, queries(wrong)[0]);
+      const wrong = await openPool(bundle);
+      const c = wrong.consolidate(queries(wrong)[0]);
       const got = await predictLogits(c.model, ref.images, ref.count, wrong.manifest.input.sizePx);
       const want = Array.from(referenceColumns(ref, c.plan.parts));
       expect(Math.max(...want.map((w, i) => Math.abs(w - got[i])))).toBeGreaterThan(1e-4);
       c.dispose();
-      disposePool(wrong);
+      wrong.dispose();
     });
   });
 }

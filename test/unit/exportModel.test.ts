@@ -1,27 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolidate } from '../../src/ml/consolidate';
 import { modelFiles } from '../../src/ml/exportModel';
 import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { predictLogits } from '../../src/ml/predict';
-import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
-let pool: LoadedPool;
+let pool: Pool;
 const ref = readReference(FIXTURE_POOL_DIR);
 beforeAll(async () => {
   await useNodeBackend('cpu');
-  pool = await loadPoolFromDir(FIXTURE_POOL_DIR);
+  pool = await openPool(FIXTURE_POOL_DIR);
 });
-afterAll(() => disposePool(pool));
+afterAll(() => pool.dispose());
 
 const reload = loadModelFiles;
 
 describe('exported consolidated model', () => {
   it('loads with plain tf.loadLayersModel (no custom layers) and predicts exactly as the in-memory model', async () => {
-    const c = consolidate(pool, ['people', 'cup', 'bus']);
+    const c = pool.consolidate(['people', 'cup', 'bus']);
     const files = await modelFiles(c, pool.manifest);
     const loaded = await reload(files);
     const a = await predictLogits(c.model, ref.images, ref.count, 32);
@@ -37,7 +34,7 @@ describe('exported consolidated model', () => {
   });
 
   it('float16 halves and uint8 quarters the weights, with small logit changes', async () => {
-    const c = consolidate(pool, ['people', 'vehicles_1']);
+    const c = pool.consolidate(['people', 'vehicles_1']);
     const f32 = await modelFiles(c, pool.manifest, 'float32');
     const base = await predictLogits(c.model, ref.images, ref.count, 32);
     for (const [precision, ratio, tol] of [['float16', 2, 0.05], ['uint8', 4, 1.5]] as const) {
@@ -57,7 +54,7 @@ describe('exported consolidated model', () => {
 describe('memory', () => {
   it('holds no extra tensors after 30 build + predict + dispose cycles', async () => {
     const cycle = async () => {
-      const c = consolidate(pool, ['people', 'bowl']);
+      const c = pool.consolidate(['people', 'bowl']);
       await predictLogits(c.model, ref.images, 4, 32);
       c.dispose();
     };

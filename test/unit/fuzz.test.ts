@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { useNodeBackend } from '../../src/node';
 import { isPoeError } from '../../src/ml/errors';
 import { parseManifestBytes } from '../../src/ml/poolFetch';
 import { validateManifest } from '../../src/ml/poolManifest';

@@ -4,12 +4,10 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-web';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolidate, type ConsolidatedModel } from '../../src/ml/consolidate';
+import type { ConsolidatedModel } from '../../src/ml/consolidate';
 import { onnxFiles, onnxModel, ONNX_OPSET } from '../../src/ml/onnxExport';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
-import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, REPO_ROOT, readReference } from './helpers';
 
 ort.env.wasm.numThreads = 1;
@@ -34,13 +32,13 @@ function readSample() {
 
 for (const [name, dir] of [['fixture pool', FIXTURE_POOL_DIR], ['built-in default pool', DEFAULT_POOL_DIR]]) {
   describe(`ONNX export of the ${name}, run by ONNX Runtime`, () => {
-    let pool: LoadedPool;
+    let pool: Pool;
     const ref = readReference(dir);
     beforeAll(async () => {
       await useNodeBackend('cpu');
-      pool = await loadPoolFromDir(dir);
+      pool = await openPool(dir);
     });
-    afterAll(() => disposePool(pool));
+    afterAll(() => pool.dispose());
 
     it('gives TF.js logits within 1e-4 on the reference images, for whole-expert and class-level queries', async () => {
       const queries = [
@@ -49,7 +47,7 @@ for (const [name, dir] of [['fixture pool', FIXTURE_POOL_DIR], ['built-in defaul
         [pool.manifest.classes[0].name, pool.manifest.classes[pool.manifest.classes.length - 1].name, pool.manifest.classes[3].name],
       ];
       for (const q of queries) {
-        const c = consolidate(pool, q);
+        const c = pool.consolidate(q);
         const want = await predictLogits(c.model, ref.images, ref.count, 32);
         const got = await runOnnx(onnxModel(c, pool.manifest), ref.images, ref.count);
         expect(got.length).toBe(want.length);
@@ -61,16 +59,16 @@ for (const [name, dir] of [['fixture pool', FIXTURE_POOL_DIR], ['built-in defaul
 }
 
 describe('ONNX export of the built-in pool', () => {
-  let pool: LoadedPool;
+  let pool: Pool;
   let c: ConsolidatedModel;
   beforeAll(async () => {
     await useNodeBackend('wasm');
-    pool = await loadPoolFromDir(DEFAULT_POOL_DIR);
-    c = consolidate(pool, ['people', 'vehicles_1', 'apple', 'cup', 'flowers']);
+    pool = await openPool(DEFAULT_POOL_DIR);
+    c = pool.consolidate(['people', 'vehicles_1', 'apple', 'cup', 'flowers']);
   });
   afterAll(() => {
     c.dispose();
-    disposePool(pool);
+    pool.dispose();
   });
 
   it('gives the same top-1 as TF.js on the 2,000 built-in sample images', async () => {

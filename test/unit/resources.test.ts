@@ -1,23 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolidate } from '../../src/ml/consolidate';
 import { predictLogits, topK } from '../../src/ml/predict';
-import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR } from './helpers';
 
 // The same calls the app makes per webcam frame and per selection change, on the app's default wasm backend.
 describe('no tensor or memory growth (wasm)', () => {
-  let pool: LoadedPool;
+  let pool: Pool;
   beforeAll(async () => {
     await useNodeBackend('wasm');
-    pool = await loadPoolFromDir(DEFAULT_POOL_DIR);
+    pool = await openPool(DEFAULT_POOL_DIR);
   });
-  afterAll(() => disposePool(pool));
+  afterAll(() => pool.dispose());
 
   it('over 1,000 webcam-style frames', async () => {
-    const c = consolidate(pool, ['people', 'vehicles_1', 'apple']);
+    const c = pool.consolidate(['people', 'vehicles_1', 'apple']);
     const frame = new Uint8Array(32 * 32 * 3);
     const run = async (i: number) => {
       frame.fill(i % 256);
@@ -33,22 +30,22 @@ describe('no tensor or memory growth (wasm)', () => {
   });
 
   it('releases everything with the pool', async () => {
-    const other = await loadPoolFromDir(DEFAULT_POOL_DIR);
+    const other = await openPool(DEFAULT_POOL_DIR);
     const base = tf.memory().numTensors;
-    const c = consolidate(other, other.manifest.experts.map((e) => e.name));
+    const c = other.consolidate(other.manifest.experts.map((e) => e.name));
     await predictLogits(c.model, new Uint8Array(3072), 1, 32);
     c.dispose();
-    disposePool(other);
+    other.dispose();
     expect(tf.memory().numTensors).toBeLessThan(base);
-    const again = await loadPoolFromDir(DEFAULT_POOL_DIR);
+    const again = await openPool(DEFAULT_POOL_DIR);
     expect(tf.memory().numTensors).toBe(base);
-    disposePool(again);
+    again.dispose();
   });
 
   it('over 100 rebuilds with a warm-up prediction each', async () => {
     const queries = [['people'], ['people', 'vehicles_1', 'vehicles_2', 'trees', 'fish'], ['apple', 'cup'], pool.manifest.experts.map((e) => e.name)];
     const cycle = async (i: number) => {
-      const c = consolidate(pool, queries[i % queries.length]);
+      const c = pool.consolidate(queries[i % queries.length]);
       await predictLogits(c.model, new Uint8Array(3072), 1, 32);
       c.dispose();
     };

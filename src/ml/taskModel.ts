@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { measureAccuracy, type AccuracyReport } from './accuracy';
+import type { ConsolidatedModel } from './consolidate';
+import { PoeError } from './errors';
+import { modelFiles, type ModelFiles, type WeightPrecision } from './exportModel';
+import { modelInput, type ImageInput } from './imageInput';
+import { onnxFiles, type OnnxFiles } from './onnxExport';
+import type { PoolManifest } from './poolManifest';
+import { predictLogits, topK, type Prediction } from './predict';
+import type { QueryPlan } from './selection';
+
+export type ExportFormat = 'tfjs' | 'onnx';
+
+/**
+ * A consolidated classifier for the chosen classes. Its layers belong to the pool's shared graph:
+ * free it with dispose(), never by disposing `model`, and before the pool that made it.
+ */
+export class TaskModel implements ConsolidatedModel {
+  readonly model: tf.LayersModel;
+  /** Class names in output order. */
+  readonly labels: string[];
+  readonly plan: QueryPlan;
+  /** Parameters of the network (the normalisation layer excluded). */
+  readonly params: number;
+  /** Bytes of the model's float32 weights (weights.bin of a float32 export). */
+  readonly bytes: number;
+  readonly buildMs: number;
+  readonly graftMs: number;
+  /** Side of the square RGB input, in pixels. */
+  readonly sizePx: number;
+  private readonly release: () => void;
+  private disposed = false;
+
+  constructor(c: ConsolidatedModel, private readonly manifest: PoolManifest) {
+    ({ model: this.model, labels: this.labels, plan: this.plan, params: this.params, buildMs: this.buildMs, graftMs: this.graftMs } = c);
+    this.release = c.dispose;
+    this.bytes = 4 * this.model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
+    this.sizePx = manifest.input.sizePx;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new PoeError('MODEL_DISPOSED', 'This model was disposed; consolidate a new one.');
+  }
+
+  /** Logits of `count` images, NHWC uint8 RGB of sizePx x sizePx: Float32Array [count, labels.length]. */
+  async predictLogits(images: Uint8Array, count = images.length / (3 * this.sizePx * this.sizePx)): Promise<Float32Array> {
+    this.live();
+    return predictLogits(this.model, images, count, this.sizePx);
+  }
+
+  /** The k most probable classes of one image (any size: its centre square is scaled to the model's input). */
+  async classify(image: ImageInput, k = 5): Promise<Prediction[]> {
+    this.live();
+    const logits = tf.tidy(() => this.model.predict(modelInput(image, this.sizePx)) as tf.Tensor);
+    try {
+      return topK(await logits.data(), this.labels, k);
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  /**
+   * Accuracy on labelled images (NHWC uint8, sizePx square). labels: each image's class, as a name or as
+   * the pool's class index; images of classes outside the model are skipped (see report.evaluated).
+   */
+  async evaluate(images: Uint8Array, labels: ArrayLike<number> | readonly string[]): Promise<AccuracyReport> {
+    this.live();
+    const indexOf = new Map(this.manifest.classes.map((c) => [c.name, c.index]));
+    const classIndex = Array.from(labels as ArrayLike<number | string>, (l) => {
+      if (typeof l === 'number') return l;
+      const k = indexOf.get(l);
+      if (k === undefined) throw new PoeError('SELECTION_UNKNOWN', `Unknown class "${l}" in the labels given to evaluate(): labels are the pool's class names or indices.`);
+      return k;
+    });
+    const count = images.length / (3 * this.sizePx * this.sizePx);
+    if (classIndex.length !== count)
+      throw new PoeError('IMAGE_INVALID', `evaluate() got ${count} images but ${classIndex.length} labels.`);
+    return measureAccuracy(this, images, classIndex, this.sizePx);
+  }
+
+  /** The files of a downloadable model: TF.js (model.json, weights.bin, metadata.json) or ONNX (model.onnx, metadata.json). */
+  export(precision?: WeightPrecision, format?: 'tfjs'): Promise<ModelFiles>;
+  export(precision: WeightPrecision, format: ExportFormat): Promise<ModelFiles | OnnxFiles>;
+  async export(precision: WeightPrecision = 'float32', format: ExportFormat = 'tfjs'): Promise<ModelFiles | OnnxFiles> {
+    this.live();
+    if (format === 'onnx') {
+      if (precision === 'uint8') throw new PoeError('EXPORT_UNSUPPORTED', 'ONNX exports take float32 or float16 weights, not uint8.');
+      return onnxFiles(this, this.manifest, precision);
+    }
+    return modelFiles(this, this.manifest, precision);
+  }
+
+  readonly dispose = (): void => {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.release();
+  };
+}
