@@ -4,11 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataDir, readTestSplit } from '../../cli/lib/cifar';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
-import { consolidate } from '../../src/ml/consolidate';
-import { disposePool } from '../../src/ml/poolModels';
-import { predictLogits } from '../../src/ml/predict';
+import { openPool, useNodeBackend } from '../../src/node';
 import { FIXTURE_POOL_DIR, REPO_ROOT } from './helpers';
 
 const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -78,14 +74,14 @@ async function expectedScore(query: string[]) {
   const test = readTestSplit(dir);
   const fineNames = readFileSync(path.join(dir, 'fine_label_names.txt'), 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
   await useNodeBackend('wasm'); // evaluate's default
-  const pool = await loadPoolFromDir(FIXTURE_POOL_DIR);
+  const pool = await openPool(FIXTURE_POOL_DIR);
   const taskOf = new Map(pool.manifest.classes.map((c) => [c.name, c.task]));
-  const c = consolidate(pool, query);
+  const c = pool.consolidate(query);
   try {
     const picked = Array.from(test.fine.keys()).filter((i) => c.labels.includes(fineNames[test.fine[i]]));
     const images = new Uint8Array(picked.length * 3072);
     picked.forEach((src, j) => images.set(test.images.subarray(src * 3072, (src + 1) * 3072), j * 3072));
-    const logits = await predictLogits(c.model, images, picked.length, 32);
+    const logits = await c.predictLogits(images);
     let correct = 0;
     let crossExpertErrors = 0;
     picked.forEach((src, j) => {
@@ -98,7 +94,7 @@ async function expectedScore(query: string[]) {
     return { classes: c.labels.length, images: picked.length, top1: correct / picked.length, crossExpertErrors };
   } finally {
     c.dispose();
-    disposePool(pool);
+    pool.dispose();
   }
 }
 

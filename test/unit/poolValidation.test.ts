@@ -3,9 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
 import { validateManifest } from '../../src/ml/poolManifest';
+import { openPool, useNodeBackend } from '../../src/node';
 import { FIXTURE_POOL_DIR } from './helpers';
 
 let dir: string;
@@ -36,7 +35,7 @@ function setPeopleInputShape(batchInputShape: (number | null)[]): void {
 
 async function loadError(): Promise<{ code: string; message: string }> {
   try {
-    await loadPoolFromDir(dir);
+    (await openPool(dir, { warmUp: false })).dispose();
   } catch (e) {
     return e as { code: string; message: string };
   }
@@ -46,9 +45,10 @@ async function loadError(): Promise<{ code: string; message: string }> {
 describe('pool loading rejects bad pools with a specific message', () => {
   it('loads the intact fixture', async () => {
     copyFixture();
-    const pool = await loadPoolFromDir(dir);
-    expect(pool.experts.size).toBe(3);
+    const pool = await openPool(dir, { warmUp: false });
+    expect(pool.loaded.experts.size).toBe(3);
     expect(pool.manifest.classes).toHaveLength(13);
+    pool.dispose();
   });
 
   it('a truncated weight file', async () => {

@@ -1,30 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consolidate } from '../../src/ml/consolidate';
-import { argmaxRows, predictLogits } from '../../src/ml/predict';
-import { disposePool, type LoadedPool } from '../../src/ml/poolModels';
-import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { argmaxRows } from '../../src/ml/predict';
+import { referenceColumns } from '../../src/ml/reference';
+import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
 // The CLI and the app default to wasm; its kernels differ from cpu's (e.g. fused matMul reads
 // backend-side shapes), so class-level queries are checked on it too.
 describe('wasm backend in Node', () => {
-  let pool: LoadedPool;
+  let pool: Pool;
   const ref = readReference(FIXTURE_POOL_DIR);
   beforeAll(async () => {
     await useNodeBackend('wasm');
-    pool = await loadPoolFromDir(FIXTURE_POOL_DIR);
+    pool = await openPool(FIXTURE_POOL_DIR);
   });
-  afterAll(() => disposePool(pool));
+  afterAll(() => pool.dispose());
 
   it('gives the cpu backend\'s logits and top-1 for every expert on the reference images', async () => {
-    const c = consolidate(pool, pool.manifest.experts.map((e) => e.name));
+    const c = pool.consolidate(pool.manifest.experts.map((e) => e.name));
     const logitsOn = async (backend: string) => {
       await tf.setBackend(backend);
       expect(tf.getBackend()).toBe(backend);
-      return predictLogits(c.model, ref.images, ref.count, 32);
+      return c.predictLogits(ref.images);
     };
     try {
       const wasm = await logitsOn('wasm');
@@ -38,15 +35,15 @@ describe('wasm backend in Node', () => {
   });
 
   it.each([[['cup']], [['people', 'bus', 'plate']], [['kitchen', 'vehicles_1']]])('matches PyTorch for %j', async (q) => {
-    const c = consolidate(pool, q);
-    const got = await predictLogits(c.model, ref.images, ref.count, 32);
+    const c = pool.consolidate(q);
+    const got = await c.predictLogits(ref.images);
     const want = referenceColumns(ref, c.plan.parts);
     expect(Math.max(...Array.from(want, (w, i) => Math.abs(w - got[i])))).toBeLessThan(1e-4);
     c.dispose();
   });
 
   it('reproduces every expert on the reference images', async () => {
-    const r = await checkAgainstReference(pool, ref);
+    const r = await pool.checkDevice();
     expect(r.maxAbsDiff).toBeLessThan(1e-4);
     expect(r.top1Agree).toBe(r.images);
   });
