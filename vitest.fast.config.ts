@@ -1,0 +1,13 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import unit from './vitest.config';
+
+/** The unit tests minus the slow files (each 10-20 s: they spawn the CLI, train custom classes or run ONNX Runtime). */
+const SLOW_UNIT_TESTS = [
+  'test/unit/cli.test.ts',
+  'test/unit/customCli.test.ts',
+  'test/unit/customClass.test.ts',
+  'test/unit/onnxExport.test.ts',
+  'test/unit/exportModel.test.ts',
+];
+
+export default mergeConfig(unit, defineConfig({ test: { exclude: SLOW_UNIT_TESTS } }));
