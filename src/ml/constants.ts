@@ -1,8 +1,5 @@
 export const POOL_FORMAT = 'poe-pool';
 export const POOL_FORMAT_VERSION = 1;
-/** Side of the square RGB image every pool part and consolidated model takes. */
-export const INPUT_SIZE_PX = 32;
-export const INPUT_CHANNELS = 3;
 /** Largest pool file accepted; the real pool's files are tens of kilobytes. */
 export const MAX_POOL_FILE_BYTES = 64 * 1024 * 1024;
 export const METADATA_FORMAT = 'poe-consolidated-model';

@@ -11,9 +11,7 @@ export type PoeErrorCode =
   | 'SELECTION_UNKNOWN'
   | 'IMAGE_INVALID'
   | 'DATA_MISSING'
-  | 'OUTPUT_UNWRITABLE'
   | 'EXPORT_UNSUPPORTED'
-  | 'STORAGE'
   // Pools from elsewhere (a URL, a folder, a zip): see poolLimits.ts, poolContents.ts, localPoolSource.ts.
   | 'POOL_LIMIT'
   | 'WEIGHTS_INVALID'
