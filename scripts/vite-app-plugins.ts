@@ -14,7 +14,7 @@ import type { Plugin } from 'vite';
  * - style-src 'self': our one stylesheet; React sets style properties through the CSSOM, which CSP allows.
  * Not in the dev server (npm start): Vite's hot reload injects inline scripts there.
  */
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self' blob: 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",

@@ -1,7 +1,7 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 
-export const TOUCH_TARGET_PX = 44;
+const TOUCH_TARGET_PX = 44;
 
 /** Width of the page beyond the viewport: > 0 means sideways scrolling. */
 export function horizontalOverflow(p: Page): Promise<number> {
