@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import * as ort from 'onnxruntime-web';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -8,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
 import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { useNodeBackend } from '../../cli/lib/nodeBackend';
-import { DEFAULT_POOL_DIR, REPO_ROOT } from '../../cli/lib/paths';
+import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
 import { launchChromium } from '../../harness/chromium';
 import { encodePng } from '../../harness/png';
+import { servePreview } from '../../harness/previewServer';
 import { modelWithClasses, poolReady } from './pages';
 
 const baseUrl = inject('baseUrl');
@@ -96,13 +95,11 @@ describe('built-in check, download and offline use (wasm)', () => {
 
   it('works after a reload with the server gone (service worker + IndexedDB)', async () => {
     // Playwright's setOffline bypasses service workers, so cut the network for real: stop the server.
-    const port = 4190;
-    const server = spawn(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const server = await servePreview();
     try {
-      const url = `http://127.0.0.1:${port}/?backend=wasm`;
+      const url = `${server.url}?backend=wasm`;
       const offlineContext = await browser.newContext();
       const p = await offlineContext.newPage();
-      for (let i = 0; i < 100 && (await fetch(url).then(() => false, () => true)); i++) await new Promise((r) => setTimeout(r, 200));
       await p.goto(url);
       await poolReady(p);
       await p.check('input[data-task="vehicles_2"]');
@@ -115,8 +112,7 @@ describe('built-in check, download and offline use (wasm)', () => {
       });
       for (let i = 0; i < 150 && !(await offlineReady()); i++) await p.waitForTimeout(200);
       expect(await offlineReady()).toBe(true);
-      server.kill();
-      await new Promise((r) => server.once('exit', r));
+      await server.close();
       expect(await fetch(url).then(() => 'up', () => 'down')).toBe('down');
       await p.reload();
       await poolReady(p);
@@ -124,7 +120,7 @@ describe('built-in check, download and offline use (wasm)', () => {
       await modelWithClasses(p, 5);
       await offlineContext.close();
     } finally {
-      server.kill();
+      await server.close();
     }
   });
 });
