@@ -1,9 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { consolidate } from '../../src/ml/consolidate';
-import { argmaxRows, predictLogits } from '../../src/ml/predict';
-import { loadPoolFromDir } from '../../cli/lib/folderSource';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { argmaxRows } from '../../src/ml/predict';
+import { openPool, useNodeBackend } from '../../src/node';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
 import { launchChromium } from '../../harness/chromium';
@@ -53,10 +51,12 @@ describe('the app in headless Chromium (wasm)', () => {
       Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
 
     await useNodeBackend('cpu');
-    const pool = await loadPoolFromDir(DEFAULT_POOL_DIR);
-    const c = consolidate(pool, SELECTION);
-    const top1 = argmaxRows(await predictLogits(c.model, ref.images, ref.count, 32), c.labels.length);
+    const pool = await openPool(DEFAULT_POOL_DIR);
+    const c = pool.consolidate(SELECTION);
+    const top1 = argmaxRows(await c.predictLogits(ref.images), c.labels.length);
     for (let i = 0; i < ref.count; i++) expect(pageTop1[pngs[i].name]).toBe(c.labels[top1[i]]);
+    c.dispose();
+    pool.dispose();
   });
 
   it('gives each bad file its own message while the good ones keep their predictions', async () => {

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
 import { loadModelFiles } from '../../src/ml/loadModelFiles';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { useNodeBackend } from '../../src/node';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
 import { launchChromium } from '../../harness/chromium';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import { useNodeBackend } from '../../cli/lib/nodeBackend';
+import { useNodeBackend } from '../../src/node';
 import { folderPoolSource, zipPoolSource } from '../../src/io/localPoolSource';
 import { poolFolderUrl } from '../../src/io/poolUrl';
 import { fetchPool } from '../../src/ml/poolFetch';
