@@ -14,12 +14,11 @@ import { parseArgs } from '../cli/lib/args';
 import { dataDir, readTestSplit } from '../cli/lib/cifar';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
 import { benchBrowser, type BrowserFigures } from './browser';
-import { transferBaselineTfjs, type TrainingBaseline } from './transferTfjs';
-import { report, type PytorchPeer } from './report';
+import { report, type PytorchPeer, type TrainingBaseline } from './report';
 
-const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 120] [--out bench/results.json]';
+const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 600] [--out bench/results.json]';
 const args = parseArgs(process.argv.slice(2),
-  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '120', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
+  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '600', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
 const log = (s: string) => console.error(s);
 const TRAINING_QUERY = ['people', 'vehicles_1'];
 
@@ -58,9 +57,7 @@ async function main() {
   c.dispose();
   if (!args['skip-training']) {
     const budget = Number(args['budget-s']);
-    log(`training baselines (target ${(100 * target).toFixed(1)} %, budget ${budget} s each)…`);
-    training.push(await transferBaselineTfjs(pool.loaded, data, TRAINING_QUERY, target, budget));
-    pool.prepare();
+    log(`Transfer baseline, the tuned recipe of experts/RESULTS.md (target ${(100 * target).toFixed(1)} %, budget ${budget} s each)…`);
     const pyTrain = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
       '--target', String(target), '--budget-s', String(budget), ...(args.data ? ['--data', args.data] : [])], { encoding: 'utf8' });
     if (pyTrain.status === 0) training.push(JSON.parse(pyTrain.stdout));

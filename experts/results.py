@@ -5,9 +5,8 @@ cross-expert errors, and per-query training baselines (Transfer, CKD per query) 
   /usr/bin/python3 experts/results.py --build /work/poe-ckpt/cpu-long      # ~14 minutes on 2 cores
 
 Everything is measured on the CIFAR-100 test set with the checkpoints that the pool was exported from.
-Transfer trains its head on the query's images, augmented (crop + flip) and passed through the frozen
-library every batch, 15 epochs; its learning rate and weight decay are chosen on the validation split
-(one extra random query). CKD per query distils from the oracle on precomputed library features of all
+Transfer is poe/transfer.py's recipe (the bench's too); its learning rate and weight decay are chosen
+on the validation split (one extra random query) and kept in RESULTS.json for the bench. CKD per query distils from the oracle on precomputed library features of all
 training images, 15 epochs, lr 0.05 (the expert stage's recipe).
 """
 import argparse
@@ -20,18 +19,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poe import data  # noqa: E402
 from poe.oracle import load_oracle  # noqa: E402
-from poe.train import ckd_loss, predict, to_input  # noqa: E402
+from poe import transfer  # noqa: E402
+from poe.train import ckd_loss, predict  # noqa: E402
 from poe.wrn import Expert, Library  # noqa: E402
 
 SIX = ['large_omnivores_and_herbivores', 'medium_mammals', 'people', 'small_mammals', 'vehicles_1', 'vehicles_2']
 TARGETS = {2: 79.0, 3: 76.4, 4: 74.2, 5: 72.2, 6: 70.5}
-TRANSFER_LR = (0.05, 0.1, 0.3, 0.6)
-TRANSFER_WD = (5e-3, 2e-2)
 
 
 def load_build(build):
@@ -65,31 +62,6 @@ def summarize(rows):
             'oracle_mean': float(a('oracle_top1').mean()), 'cross_expert_share': float(a('cross_expert_share').mean())}
 
 
-def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None):
-    """An expert-shaped head trained with SGD + one-cycle. With lib, inputs are uint8 images that are
-    augmented (crop + flip) and passed through the frozen library every batch; otherwise precomputed features."""
-    torch.manual_seed(seed)
-    gen = np.random.default_rng(seed)
-    head = Expert(lib.out_channels if lib is not None else inputs.shape[1], 16, n_out)
-    opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=wd, nesterov=True)
-    steps = epochs * ((len(inputs) + 127) // 128)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.15)
-    for _ in range(epochs):
-        head.train()
-        for idx in data.batches(len(inputs), 128, gen):
-            if lib is None:
-                feats = inputs[idx]
-            else:
-                with torch.no_grad():
-                    feats = lib(to_input(data.augment(inputs[idx], gen), torch.device('cpu')))
-            loss = loss_fn(head(feats), targets[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-    return head.eval()
-
-
 def query_columns(tasks, experts, y):
     cols = [c for t in tasks for c in experts[t][1]]
     mask = np.isin(y, cols)
@@ -97,34 +69,16 @@ def query_columns(tasks, experts, y):
     return cols, mask, torch.tensor([remap[c] for c in y[mask]])
 
 
-def head_top1(head, feats, truth):
-    with torch.no_grad():
-        return float((head(feats).argmax(1) == truth).float().mean())
-
-
-def tune_transfer(tasks, experts, lib, xtr, ytr, lib_val, yval, epochs):
-    """Transfer's learning rate and weight decay, chosen by validation top-1 on one query."""
-    cols, mtr, ttr = query_columns(tasks, experts, ytr)
-    _, mval, tval = query_columns(tasks, experts, yval)
-    scores = {}
-    for lr, wd in itertools.product(TRANSFER_LR, TRANSFER_WD):
-        h = train_head(xtr[mtr], ttr, F.cross_entropy, len(cols), epochs, lr, wd, 0, lib)
-        scores[(lr, wd)] = head_top1(h, lib_val[mval], tval)
-        print(f'  tune transfer on {tasks}: lr {lr} wd {wd}: val top-1 {scores[(lr, wd)]:.3f}', flush=True)
-    best = max(scores, key=scores.get)
-    return {'lr': best[0], 'weight_decay': best[1], 'query': tasks, 'val_top1': {f'lr={k[0]} wd={k[1]}': v for k, v in scores.items()}}
-
-
 def baselines(tasks, experts, lib, xtr, ytr, lib_train, oracle_train, lib_test, yte, epochs, transfer_hp):
-    cols, mtr, ttr = query_columns(tasks, experts, ytr)
+    cols, _, _ = query_columns(tasks, experts, ytr)
     _, mte, tte = query_columns(tasks, experts, yte)
     out = {}
     t0 = time.time()
-    h = train_head(xtr[mtr], ttr, F.cross_entropy, len(cols), epochs, transfer_hp['lr'], transfer_hp['weight_decay'], 0, lib)
-    out['transfer'] = {'top1': head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
+    h = transfer.train(lib, xtr, ytr, cols, transfer_hp, epochs)
+    out['transfer'] = {'top1': transfer.head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
     t0 = time.time()
-    h = train_head(lib_train, oracle_train[:, cols], lambda z, zo: ckd_loss(z, zo, 4.0, 0.3), len(cols), epochs, 0.05, 5e-4, 0)
-    out['ckd_per_query'] = {'top1': head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
+    h = transfer.train_head(lib_train, oracle_train[:, cols], lambda z, zo: ckd_loss(z, zo, 4.0, 0.3), len(cols), epochs, 0.05, 5e-4, 0)
+    out['ckd_per_query'] = {'top1': transfer.head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
     return out
 
 
@@ -134,7 +88,7 @@ def main(argv):
     p.add_argument('--data', default=None)
     p.add_argument('--out', type=Path, default=Path(__file__).resolve().parent / 'RESULTS.md')
     p.add_argument('--baseline-queries', type=int, default=6)
-    p.add_argument('--baseline-epochs', type=int, default=15)
+    p.add_argument('--baseline-epochs', type=int, default=transfer.EPOCHS)
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
     torch.set_num_threads(os.cpu_count())
@@ -170,7 +124,9 @@ def main(argv):
     xval, yval, _ = data.load_split('val', args.data)
     lib_train = predict(lib, xtr, device)
     oracle_train = predict(oracle, xtr, device)
-    hp = tune_transfer(list(rng.choice(SIX, 3, replace=False)), experts, lib, xtr, ytr, predict(lib, xval, device), yval, args.baseline_epochs)
+    tune_query = list(rng.choice(SIX, 3, replace=False))
+    hp = transfer.tune(lib, xtr, ytr, predict(lib, xval, device), yval, [c for t in tune_query for c in experts[t][1]], tune_query,
+                       args.baseline_epochs, log=lambda s: print(s, flush=True))
     res['transfer_tuning'] = hp
     sizes = [2, 3, 4, 5, 2, 3][:args.baseline_queries]
     res['baselines'] = []
@@ -215,7 +171,7 @@ def render(r, metrics):
           'Transfer: frozen library + new expert-shaped head, cross-entropy on the query\'s training images, augmented '
           f'(crop + flip) through the library every batch; lr {r["transfer_tuning"]["lr"]} and weight decay '
           f'{r["transfer_tuning"]["weight_decay"]} chosen by validation top-1 on {", ".join(r["transfer_tuning"]["query"])} '
-          f'(grid lr {TRANSFER_LR} x wd {TRANSFER_WD}). '
+          f'(grid lr {transfer.LR_GRID} x wd {transfer.WD_GRID}; experts/poe/transfer.py, also used by the bench). '
           'CKD per query: the same head distilled from the oracle (soft + scale loss) on precomputed library features of all training images, lr 0.05. '
           'Wall time is training time per query on this machine; PoE answers in milliseconds.', '',
           '| query | n | PoE % | Transfer % (s) | CKD per query % (s) |', '|---|---|---|---|---|']

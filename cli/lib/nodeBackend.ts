@@ -1,1 +1,0 @@
-export * from '../../src/node/backend'; // TEMPORARY shim
