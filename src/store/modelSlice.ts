@@ -38,82 +38,82 @@ export interface ModelSlice {
 export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, [], [], ModelSlice> => (set, get) => {
   let buildSeq = 0;
   return {
-  preferredBackend: 'auto',
-  backend: null,
-  backendError: null,
-  model: null,
-  modelError: null,
-  modelVersion: 0,
-  memory: null,
-  refreshMemory: () => set({ memory: memoryStats() }),
-  deviceCheck: null,
-  deviceCheckError: null,
+    preferredBackend: 'auto',
+    backend: null,
+    backendError: null,
+    model: null,
+    modelError: null,
+    modelVersion: 0,
+    memory: null,
+    refreshMemory: () => set({ memory: memoryStats() }),
+    deviceCheck: null,
+    deviceCheckError: null,
 
-  checkDevice: async () => {
-    set({ deviceCheck: null, deviceCheckError: null });
-    if (!engine.pool) return;
-    try {
-      const r = await engine.pool.checkDevice();
-      set({ deviceCheck: { ...r, backend: activeBackend() } });
-    } catch (e) {
-      set({ deviceCheckError: (e as Error).message });
-    }
-  },
+    checkDevice: async () => {
+      set({ deviceCheck: null, deviceCheckError: null });
+      if (!engine.pool) return;
+      try {
+        const r = await engine.pool.checkDevice();
+        set({ deviceCheck: { ...r, backend: activeBackend() } });
+      } catch (e) {
+        set({ deviceCheckError: (e as Error).message });
+      }
+    },
 
-  initBackend: async () => {
-    try {
-      set({ backend: await selectBackend(get().preferredBackend), backendError: null });
-    } catch (e) {
-      set({ backendError: (e as Error).message });
-    }
-  },
+    initBackend: async () => {
+      try {
+        set({ backend: await selectBackend(get().preferredBackend), backendError: null });
+      } catch (e) {
+        set({ backendError: (e as Error).message });
+      }
+    },
 
-  setBackend: async (b) => {
-    set({ preferredBackend: b, deviceCheck: null });
-    await get().initBackend();
-    // Weights live on the old backend: reload the pool's models onto the new one.
-    if (get().manifest) await get().loadPool();
-  },
+    setBackend: async (b) => {
+      set({ preferredBackend: b, deviceCheck: null });
+      await get().initBackend();
+      // Weights live on the old backend: reload the pool's models onto the new one.
+      if (get().manifest) await get().loadPool();
+    },
 
-  buildModel: async () => {
-    const seq = ++buildSeq;
-    const pool = engine.pool;
-    const { selected } = get();
-    const replace = (next: TaskModel | null) => {
-      if (engine.model && engine.model !== next) engine.model.dispose();
-      engine.model = next;
-    };
-    if (!pool || selected.length === 0) {
-      replace(null);
-      set({ model: null, modelError: null, modelVersion: get().modelVersion + 1 });
-      return;
-    }
-    try {
-      const t0 = performance.now();
-      const c = pool.consolidate(selected);
-      await c.predictLogits(new Uint8Array(c.sizePx * c.sizePx * 3), 1); // warm-up so the first real frame is fast
-      if (seq !== buildSeq) {
-        c.dispose(); // a newer selection started its own build meanwhile
+    buildModel: async () => {
+      const seq = ++buildSeq;
+      const pool = engine.pool;
+      const { selected } = get();
+      const replace = (next: TaskModel | null) => {
+        if (engine.model && engine.model !== next) engine.model.dispose();
+        engine.model = next;
+      };
+      if (!pool || selected.length === 0) {
+        replace(null);
+        set({ model: null, modelError: null, modelVersion: get().modelVersion + 1 });
         return;
       }
-      replace(c);
-      set({
-        model: {
-          labels: c.labels,
-          experts: c.plan.parts.map((p) => ({ name: p.custom ? `“${pool.customClasses.get(p.expert)?.spec.label}” (yours)` : p.expert, classes: p.keep.length, whole: p.whole })),
-          params: c.params,
-          bytes: c.bytes,
-          buildMs: c.buildMs,
-          readyMs: performance.now() - t0,
-        },
-        modelError: null,
-        modelVersion: get().modelVersion + 1,
-        memory: memoryStats(),
-      });
-    } catch (e) {
-      replace(null);
-      set({ model: null, modelError: (e as Error).message, modelVersion: get().modelVersion + 1 });
-    }
-  },
-};
+      try {
+        const t0 = performance.now();
+        const c = pool.consolidate(selected);
+        await c.predictLogits(new Uint8Array(c.sizePx * c.sizePx * 3), 1); // warm-up so the first real frame is fast
+        if (seq !== buildSeq) {
+          c.dispose(); // a newer selection started its own build meanwhile
+          return;
+        }
+        replace(c);
+        set({
+          model: {
+            labels: c.labels,
+            experts: c.plan.parts.map((p) => ({ name: p.custom ? `“${pool.customClasses.get(p.expert)?.spec.label}” (yours)` : p.expert, classes: p.keep.length, whole: p.whole })),
+            params: c.params,
+            bytes: c.bytes,
+            buildMs: c.buildMs,
+            readyMs: performance.now() - t0,
+          },
+          modelError: null,
+          modelVersion: get().modelVersion + 1,
+          memory: memoryStats(),
+        });
+      } catch (e) {
+        replace(null);
+        set({ model: null, modelError: (e as Error).message, modelVersion: get().modelVersion + 1 });
+      }
+    },
+  };
 };

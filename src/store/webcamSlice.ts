@@ -15,8 +15,10 @@ export interface WebcamSlice {
   webcamTop: Prediction[];
   webcamFps: number;
   webcamFrames: number;
-  /** The stream shown by the preview component. */
-  webcamStream: MediaStream | null;
+  /** Changes whenever the camera starts or stops; the preview then asks for the stream (webcamStream()). */
+  webcamSession: number;
+  /** The live camera stream, or null; kept out of the state, which stays serialisable. */
+  webcamStream: () => MediaStream | null;
   /** The centre crop the model saw last, as a size x size RGB image. */
   webcamCrop: Uint8Array | null;
   /** Front (or unknown) cameras are previewed mirrored; a rear camera is not. */
@@ -31,6 +33,7 @@ export interface WebcamSlice {
 
 export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState, [], [], WebcamSlice> => (set, get) => {
   let session = 0;
+  let stream: MediaStream | null = null;
   let releaseWakeLock = () => {};
 
   /** Predicts frame after frame, one in flight at a time, until the session changes. */
@@ -58,66 +61,69 @@ export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState,
   }
 
   return {
-  cameras: [],
-  cameraId: null,
-  webcamOn: false,
-  webcamError: null,
-  webcamTop: [],
-  webcamFps: 0,
-  webcamFrames: 0,
-  webcamStream: null,
-  webcamCrop: null,
-  webcamMirrored: true,
-  webcamAwake: false,
+    cameras: [],
+    cameraId: null,
+    webcamOn: false,
+    webcamError: null,
+    webcamTop: [],
+    webcamFps: 0,
+    webcamFrames: 0,
+    webcamSession: 0,
+    webcamStream: () => stream,
+    webcamCrop: null,
+    webcamMirrored: true,
+    webcamAwake: false,
 
-  startWebcam: async (cameraId) => {
-    get().stopWebcam();
-    const mine = ++session;
-    set({ webcamError: null });
-    let stream: MediaStream;
-    try {
-      stream = await openCamera(cameraId ?? get().cameraId ?? undefined);
-    } catch (e) {
-      set({ webcamError: (e as Error).message, webcamOn: false });
-      return;
-    }
-    if (mine !== session) return stopStream(stream);
-    const track = stream.getVideoTracks()[0];
-    track.addEventListener('ended', () => {
-      if (mine !== session) return;
+    startWebcam: async (cameraId) => {
       get().stopWebcam();
-      set({ webcamError: 'The camera stopped: it was disconnected or another application took it. Retry when it is back.' });
-    });
-    const video = document.createElement('video');
-    video.muted = true;
-    video.playsInline = true;
-    video.srcObject = stream;
-    await video.play().catch(() => undefined);
-    const cameras = await listCameras().catch(() => []);
-    set({
-      webcamOn: true, webcamStream: stream, cameras, cameraId: track.getSettings().deviceId ?? cameraId ?? null, webcamFrames: 0,
-      webcamMirrored: !isRearCamera(track),
-    });
-    releaseWakeLock = keepScreenAwake((awake) => mine === session && set({ webcamAwake: awake }));
-    void loop(mine, video, (p) => {
-      set((s) => ({ ...p, webcamFrames: s.webcamFrames + 1 }));
-      if (get().webcamFrames % 30 === 0) get().refreshMemory();
-    });
-  },
+      const mine = ++session;
+      set({ webcamError: null });
+      let opened: MediaStream;
+      try {
+        opened = await openCamera(cameraId ?? get().cameraId ?? undefined);
+      } catch (e) {
+        set({ webcamError: (e as Error).message, webcamOn: false });
+        return;
+      }
+      if (mine !== session) return stopStream(opened);
+      stream = opened;
+      const track = opened.getVideoTracks()[0];
+      track.addEventListener('ended', () => {
+        if (mine !== session) return;
+        get().stopWebcam();
+        set({ webcamError: 'The camera stopped: it was disconnected or another application took it. Retry when it is back.' });
+      });
+      const video = document.createElement('video');
+      video.muted = true;
+      video.playsInline = true;
+      video.srcObject = opened;
+      await video.play().catch(() => undefined);
+      const cameras = await listCameras().catch(() => []);
+      set({
+        webcamOn: true, webcamSession: mine, cameras, cameraId: track.getSettings().deviceId ?? cameraId ?? null, webcamFrames: 0,
+        webcamMirrored: !isRearCamera(track),
+      });
+      releaseWakeLock = keepScreenAwake((awake) => mine === session && set({ webcamAwake: awake }));
+      void loop(mine, video, (p) => {
+        set((s) => ({ ...p, webcamFrames: s.webcamFrames + 1 }));
+        if (get().webcamFrames % 30 === 0) get().refreshMemory();
+      });
+    },
 
-  switchCamera: async () => {
-    const { cameras, cameraId } = get();
-    if (cameras.length < 2) return;
-    const next = cameras[(cameras.findIndex((c) => c.deviceId === cameraId) + 1) % cameras.length];
-    await get().startWebcam(next.deviceId);
-  },
+    switchCamera: async () => {
+      const { cameras, cameraId } = get();
+      if (cameras.length < 2) return;
+      const next = cameras[(cameras.findIndex((c) => c.deviceId === cameraId) + 1) % cameras.length];
+      await get().startWebcam(next.deviceId);
+    },
 
-  stopWebcam: () => {
-    session++;
-    releaseWakeLock();
-    releaseWakeLock = () => {};
-    stopStream(get().webcamStream);
-    set({ webcamOn: false, webcamStream: null, webcamFps: 0, webcamAwake: false });
-  },
-};
+    stopWebcam: () => {
+      session++;
+      releaseWakeLock();
+      releaseWakeLock = () => {};
+      stopStream(stream);
+      stream = null;
+      set({ webcamOn: false, webcamSession: session, webcamFps: 0, webcamAwake: false });
+    },
+  };
 };

@@ -9,7 +9,8 @@ import { TopBars } from './TopBars';
  * predictions on top of it.
  */
 export function WebcamView({ full, setFull }: { full: boolean; setFull: (full: boolean) => void }) {
-  const stream = useAppStore((s) => s.webcamStream);
+  const webcamSession = useAppStore((s) => s.webcamSession);
+  const webcamStream = useAppStore((s) => s.webcamStream);
   const top = useAppStore((s) => s.webcamTop);
   const fps = useAppStore((s) => s.webcamFps);
   const frames = useAppStore((s) => s.webcamFrames);
@@ -19,8 +20,8 @@ export function WebcamView({ full, setFull }: { full: boolean; setFull: (full: b
   const video = useRef<HTMLVideoElement>(null);
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (video.current) video.current.srcObject = stream;
-  }, [stream]);
+    if (video.current) video.current.srcObject = webcamStream();
+  }, [webcamSession, webcamStream]);
   useFullscreen(box, full, setFull);
   return (
     <div ref={box} className={full ? 'webcam-view full' : 'webcam-view'} data-testid="webcam-view">

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateManifest } from '../../src/ml/poolManifest';
-import { appStore } from '../../src/store';
-import { DEFAULT_POOL_DIR } from './helpers';
+import { openPool, useNodeBackend } from '../../src/node';
+import { appStore, createAppStore } from '../../src/store';
+import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR } from './helpers';
 
 // Store logic through getState(), no rendering (zustand/vanilla).
 const manifest = validateManifest(JSON.parse(readFileSync(path.join(DEFAULT_POOL_DIR, 'pool.json'), 'utf8')));
@@ -46,5 +47,26 @@ describe('selection slice', () => {
     const saved = appStore.persist.getOptions().storage!.getItem('poe-studio') as { state: Record<string, unknown> };
     expect(Object.keys(saved.state).sort()).toEqual(['poolId', 'preferredBackend', 'selected']);
     expect(saved.state.selected).toEqual(['trees']);
+  });
+});
+
+describe('store and engine', () => {
+  it('keeps only serialisable state; each store owns its own pool and model', async () => {
+    await useNodeBackend('wasm');
+    const a = createAppStore('store-test-a');
+    const b = createAppStore('store-test-b');
+    a.setState({ selected: ['people', 'cup'] });
+    await a.getState().installPool(await openPool(FIXTURE_POOL_DIR), { poolId: 'fixture' });
+    const sa = a.getState();
+    expect(sa.poolStatus).toBe('ready');
+    expect(sa.model?.labels).toEqual(['baby', 'boy', 'girl', 'man', 'woman', 'cup']);
+    expect(sa.model?.bytes).toBeGreaterThan(4 * sa.model!.params); // float32 weights, normalisation included
+    expect(b.getState().model).toBeNull();
+    const data = Object.fromEntries(Object.entries(sa).filter(([, v]) => typeof v !== 'function'));
+    expect(structuredClone(data)).toEqual(data);
+    for (const v of Object.values(data)) if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) expect(Object.getPrototypeOf(v)).toBeOneOf([Object.prototype, Array.prototype]);
+    await a.getState().checkDevice();
+    expect(a.getState().deviceCheck).toMatchObject({ images: 24, backend: 'wasm' });
+    expect(a.getState().deviceCheck!.maxAbsDiff).toBeLessThan(1e-4);
   });
 });
