@@ -1,4 +1,5 @@
-import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
+import { del, get, keys, set } from 'idb-keyval';
+import { lazyIdbStore } from './idbStore';
 import type { PoolCache } from '../ml/pool';
 import { verifyBundle, type PoolBundle } from '../ml/poolFetch';
 
@@ -9,29 +10,7 @@ const STORE_NAME = 'pools';
 
 export type CacheOutcome = { ok: true } | { ok: false; reason: string };
 
-let store: UseStore | null = null;
-function db(): UseStore {
-  if (!store) {
-    if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available in this browser');
-    store = createStore(DB_NAME, STORE_NAME);
-  }
-  return store;
-}
-
-/**
- * Runs op on the database, opening it again once if the open connection was closed under us (the
- * user or the browser cleared the site's storage mid-session: the next use fails with
- * InvalidStateError, and a fresh open recreates the empty database).
- */
-async function withDb<T>(op: (s: UseStore) => Promise<T>): Promise<T> {
-  try {
-    return await op(db());
-  } catch (e) {
-    if ((e as DOMException)?.name !== 'InvalidStateError') throw e;
-    store = null;
-    return op(db());
-  }
-}
+const { db, run: withDb } = lazyIdbStore(DB_NAME, STORE_NAME);
 
 const keyFor = (poolId: string) => `pool:v${POOL_CACHE_VERSION}:${poolId}`;
 

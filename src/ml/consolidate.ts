@@ -20,7 +20,6 @@ export interface ConsolidatedModel {
 }
 
 const now = () => (globalThis.performance ?? Date).now();
-let querySeq = 0;
 
 /**
  * The chosen rows of a dense layer, sliced in JS: tiny, and tf.gather on the wasm backend yields
@@ -47,7 +46,7 @@ export function consolidate(pool: LoadedPool, names: readonly string[]): Consoli
   const tGraft = now();
   const nodes = plan.parts.map((p) => expertNode(pool, p.expert));
   const graftMs = now() - tGraft;
-  const q = ++querySeq;
+  const q = ++graph.queries;
   const own: tf.layers.Layer[] = [];
   const logits = plan.parts.map((part, k) => {
     if (part.whole) return nodes[k].logits;

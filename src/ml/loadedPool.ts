@@ -27,6 +27,8 @@ export interface PoolGraph {
   experts: Map<string, ExpertNode>;
   /** Layers this graph created (their weight tensors are shared with the pool's part models). */
   layers: tf.layers.Layer[];
+  /** Queries consolidated on this graph so far; numbers each query's own layer names. */
+  queries: number;
 }
 
 export interface ExpertNode {

@@ -23,7 +23,7 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
     const norm = normalize(input, mean, std);
     const layers: tf.layers.Layer[] = [norm.layer];
     const features = graftPart(pool.library, norm.out, 'library_', layers, true);
-    g = { input, features, experts: new Map(), layers };
+    g = { input, features, experts: new Map(), layers, queries: 0 };
     pool.graph = g;
   }
   return g;
