@@ -112,6 +112,28 @@ describe('pool loading rejects bad pools with a specific message', () => {
     expect(e.message).toBe('Expert "people" takes input [8,8,32], but the library outputs [16,16,32]: it was not built for this library.');
   });
 
+  it('a manifest whose input size is not the library\'s', async () => {
+    copyFixture();
+    // Without reference images, whose shape would be refused first (MANIFEST_INVALID).
+    writeManifest({ ...readManifest(), input: { ...readManifest().input, sizePx: 64 }, reference: undefined });
+    const e = await loadError();
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toBe('The library takes input [32,32,3], but the manifest says [64,64,3].');
+  });
+
+  it('an expert with more logits than the manifest gives it classes', async () => {
+    copyFixture();
+    const m = readManifest();
+    const people = m.experts.find((e: { name: string }) => e.name === 'people');
+    const dropped = people.classes.pop();
+    m.classes = m.classes.filter((c: { index: number }) => c.index !== dropped);
+    delete m.reference; // its logits would be refused first (MANIFEST_INVALID)
+    writeManifest(m);
+    const e = await loadError();
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toBe('Expert "people" outputs 5 logits but the manifest gives it 4 classes.');
+  });
+
   it('a path escaping the pool folder', () => {
     copyFixture();
     const m = readManifest();
