@@ -57,7 +57,9 @@ export async function fetchPool(source: PoolSource, onProgress?: ProgressFn): Pr
   const big = entries.find((e) => e.bytes > MAX_POOL_FILE_BYTES);
   if (big) throw new PoeError('FILE_SIZE', `Pool file ${big.path} claims ${big.bytes} bytes, more than the ${MAX_POOL_FILE_BYTES} allowed.`);
   const progress: FileProgress[] = entries.map((e) => ({ path: e.path, loaded: 0, total: e.bytes }));
-  const report = () => onProgress?.(progress.map((p) => ({ ...p })));
+  // Once one file fails, the others' late progress must not make the download look alive again.
+  let failed = false;
+  const report = () => !failed && onProgress?.(progress.map((p) => ({ ...p })));
   report();
   const files = new Map<string, Uint8Array>();
   files.set(MANIFEST_PATH, raw);
@@ -73,7 +75,10 @@ export async function fetchPool(source: PoolSource, onProgress?: ProgressFn): Pr
       report();
       files.set(entry.path, bytes);
     }),
-  );
+  ).catch((e) => {
+    failed = true;
+    throw e;
+  });
   checkPoolContents(manifest, files);
   return { manifest, files };
 }

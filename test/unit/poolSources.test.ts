@@ -39,6 +39,25 @@ describe('pools from a zip or a folder', () => {
     disposePool(pool);
   });
 
+  it('reports no progress once a file has failed, though slower files are still arriving', async () => {
+    const byPath = new Map(fixture);
+    const events: number[] = [];
+    let failedAt = -1;
+    const source = {
+      describe: 'test',
+      async read(p: string, onBytes?: (n: number) => void) {
+        const bytes = byPath.get(p)!;
+        if (p.endsWith('weights.bin') && p.startsWith('experts/')) return bytes.subarray(0, 100); // truncated, at once
+        if (p !== 'pool.json') for (let i = 1; i <= 3; i++) await new Promise((r) => setTimeout(r, 20)), onBytes?.(i);
+        return bytes;
+      },
+    };
+    await expect(fetchPool(source, () => events.push(Date.now())).finally(() => (failedAt = events.length)))
+      .rejects.toMatchObject({ code: 'FILE_SIZE' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.length).toBe(failedAt);
+  });
+
   it('a six-expert pool exported by experts/export_pool.py from other weights loads from a zip and matches PyTorch', async () => {
     const six = readPoolDir(SIX_POOL_DIR);
     const bundle = await fetchPool(zipPoolSource(zipOf(six, 'six/'), 'six.zip'));
