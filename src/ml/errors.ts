@@ -7,6 +7,7 @@ export type PoeErrorCode =
   | 'MODEL_INVALID'
   | 'SHAPE_MISMATCH'
   | 'MODEL_DISPOSED'
+  | 'POOL_DISPOSED'
   | 'SELECTION_EMPTY'
   | 'SELECTION_UNKNOWN'
   | 'IMAGE_INVALID'

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { consolidate } from './consolidate';
 import { customExperts, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from './customExpert';
-import { isPoeError } from './errors';
+import { isPoeError, PoeError } from './errors';
 import type { LoadedPool } from './loadedPool';
-import { fetchPool, type FileProgress, type PoolBundle, type PoolSource } from './poolFetch';
+import { fetchPool, verifyBundle, type FileProgress, type PoolBundle, type PoolSource } from './poolFetch';
 import { prepareGraph } from './poolGraph';
 import { disposePool, instantiatePool } from './poolModels';
 import type { PoolManifest } from './poolManifest';
@@ -34,8 +34,9 @@ export interface OpenPoolOptions {
    * 'prefer-cache' (default): a verified cached copy if there is one, else the source.
    * 'prefer-network': the source, falling back to the cache when the network fails.
    * 'reload': the source only; the cached copy is replaced once the new one is verified.
+   * 'cache-only': the cached copy or a FILE_MISSING error; the source is not read.
    */
-  cacheMode?: 'prefer-cache' | 'prefer-network' | 'reload';
+  cacheMode?: 'prefer-cache' | 'prefer-network' | 'reload' | 'cache-only';
   onStatus?: (status: PoolStatus) => void;
   /** Grafts every expert into the shared graph now (tens of ms) so no query pays for it later. Default true. */
   warmUp?: boolean;
@@ -66,6 +67,7 @@ export class Pool {
 
   /** One model for the named superclasses and/or single classes (mixed), train-free. */
   consolidate(names: readonly string[]): TaskModel {
+    this.live();
     return new TaskModel(consolidate(this.loaded, names), this.manifest);
   }
 
@@ -74,8 +76,13 @@ export class Pool {
     if (!this.disposed) prepareGraph(this.loaded);
   }
 
+  private live(): void {
+    if (this.disposed) throw new PoeError('POOL_DISPOSED', 'This pool was disposed; open it again.');
+  }
+
   /** Runs every expert on the reference images with the active backend and compares with PyTorch's logits. */
   checkDevice(): Promise<ReferenceCheck> {
+    if (this.disposed) return Promise.reject(new PoeError('POOL_DISPOSED', 'This pool was disposed; open it again.'));
     if (!this.reference) return Promise.reject(new Error('This pool carries no reference outputs to check against.'));
     return checkAgainstReference(this.loaded, this.reference);
   }
@@ -86,6 +93,7 @@ export class Pool {
   }
 
   addCustomClass(spec: CustomExpertSpec): void {
+    this.live();
     registerCustomExpert(this.loaded, spec);
   }
 
@@ -119,6 +127,8 @@ async function warmLibrary(pool: LoadedPool): Promise<void> {
   out.dispose();
 }
 
+const isSource = (s: PoolSource | PoolBundle): s is PoolSource => typeof (s as PoolSource).read === 'function';
+
 const now = () => (globalThis.performance ?? Date).now();
 
 /**
@@ -133,7 +143,7 @@ export async function openFromSource(source: PoolSource | PoolBundle, options: O
   let bundle: PoolBundle | null = null;
   let origin: PoolOrigin = 'memory';
   let save: (() => Promise<void>) | null = null;
-  if ('files' in source) bundle = source;
+  if (!isSource(source)) bundle = await verifyBundle(source.files, 'the pool given');
   else {
     const key = options.cacheKey ?? source.describe;
     const fromCache = async () => {
@@ -142,7 +152,9 @@ export async function openFromSource(source: PoolSource | PoolBundle, options: O
       if (cached.problem) notices.push(cached.problem);
       return cached.bundle;
     };
-    if (cache && cacheMode === 'prefer-cache') bundle = await fromCache();
+    if (cache && (cacheMode === 'prefer-cache' || cacheMode === 'cache-only')) bundle = await fromCache();
+    if (!bundle && cacheMode === 'cache-only')
+      throw new PoeError('FILE_MISSING', `No copy of the pool ${key} is cached${cache ? '' : ' (no cache was given)'}.`);
     origin = bundle ? 'cache' : 'network';
     if (!bundle) {
       try {
@@ -166,14 +178,14 @@ export async function openFromSource(source: PoolSource | PoolBundle, options: O
     const ref = bundle.manifest.reference;
     pool = new Pool(loaded, ref ? parseReference(bundle.files.get(ref.path)!) : null, origin, notices);
     await save?.(); // only a pool TF.js accepted is cached
+    if (warmUp) {
+      onStatus?.({ phase: 'warm-up' });
+      pool.prepare();
+      await warmLibrary(loaded);
+    }
   } catch (e) {
     disposePool(loaded);
     throw e;
-  }
-  if (warmUp) {
-    onStatus?.({ phase: 'warm-up' });
-    pool.prepare();
-    await warmLibrary(loaded);
   }
   onStatus?.({ phase: 'ready', origin, ms: now() - t0 });
   return pool;

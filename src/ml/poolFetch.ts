@@ -93,5 +93,6 @@ export async function verifyBundle(files: Map<string, Uint8Array>, where: string
     if (!bytes) throw new PoeError('FILE_MISSING', `Pool file ${entry.path} is missing from ${where}.`);
     await verifyFile(entry, bytes);
   }
+  checkPoolContents(manifest, files);
   return { manifest, files };
 }

@@ -45,6 +45,10 @@ export class TaskModel implements ConsolidatedModel {
   /** Logits of `count` images, NHWC uint8 RGB of sizePx x sizePx: Float32Array [count, labels.length]. */
   async predictLogits(images: Uint8Array, count = images.length / (3 * this.sizePx * this.sizePx)): Promise<Float32Array> {
     this.live();
+    const per = 3 * this.sizePx * this.sizePx;
+    if (!Number.isInteger(count) || count < 0 || count * per !== images.length)
+      throw new PoeError('IMAGE_INVALID',
+        `predictLogits() got ${images.length} bytes for ${count} images; each ${this.sizePx} x ${this.sizePx} RGB image takes ${per} bytes.`);
     return predictLogits(this.model, images, count, this.sizePx);
   }
 
@@ -66,13 +70,19 @@ export class TaskModel implements ConsolidatedModel {
   async evaluate(images: Uint8Array, labels: ArrayLike<number> | readonly string[]): Promise<AccuracyReport> {
     this.live();
     const indexOf = new Map(this.manifest.classes.map((c) => [c.name, c.index]));
+    const known = new Set(indexOf.values());
     const classIndex = Array.from(labels as ArrayLike<number | string>, (l) => {
-      if (typeof l === 'number') return l;
+      if (typeof l === 'number') {
+        if (!known.has(l)) throw new PoeError('SELECTION_UNKNOWN', `Label ${l} given to evaluate() is not a class index of this pool.`);
+        return l;
+      }
       const k = indexOf.get(l);
       if (k === undefined) throw new PoeError('SELECTION_UNKNOWN', `Unknown class "${l}" in the labels given to evaluate(): labels are the pool's class names or indices.`);
       return k;
     });
     const count = images.length / (3 * this.sizePx * this.sizePx);
+    if (!Number.isInteger(count))
+      throw new PoeError('IMAGE_INVALID', `evaluate() got ${images.length} bytes, not a whole number of ${this.sizePx} x ${this.sizePx} RGB images.`);
     if (classIndex.length !== count)
       throw new PoeError('IMAGE_INVALID', `evaluate() got ${count} images but ${classIndex.length} labels.`);
     return measureAccuracy(this, images, classIndex, this.sizePx);

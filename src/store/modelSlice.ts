@@ -51,7 +51,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
 
     checkDevice: async () => {
       set({ deviceCheck: null, deviceCheckError: null });
-      if (!engine.pool) return;
+      if (!engine.pool) return set({ deviceCheckError: 'No pool is loaded yet, so there is nothing to check.' });
       try {
         const r = await engine.pool.checkDevice();
         set({ deviceCheck: { ...r, backend: activeBackend() } });
@@ -111,6 +111,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
           memory: memoryStats(),
         });
       } catch (e) {
+        if (seq !== buildSeq) return; // a newer build owns the model now
         replace(null);
         set({ model: null, modelError: (e as Error).message, modelVersion: get().modelVersion + 1 });
       }

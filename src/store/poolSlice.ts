@@ -39,10 +39,12 @@ async function defaultPoolId(): Promise<string> {
 
 export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [], [], PoolSlice> => (set, get) => {
   const cache = indexedDbPoolCache();
-  const open = (id: string, cacheMode: 'prefer-cache' | 'reload') =>
+  let loadSeq = 0;
+  const open = (id: string, cacheMode: 'cache-only' | 'prefer-cache' | 'reload', seq: number) =>
     openFromSource(httpSource(POOLS_BASE_URL + id), {
       cache, cacheKey: id, cacheMode, warmUp: false,
       onStatus: (s: EngineStatus) => {
+        if (seq !== loadSeq) return; // a newer load is under way
         if (s.phase === 'download') set({ poolStatus: 'downloading', poolProgress: s.files, poolId: id });
         if (s.phase === 'instantiate') set({ poolStatus: 'loading' });
       },
@@ -61,27 +63,30 @@ export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [
 
     loadPool: async ({ forceDownload = false } = {}) => {
       const t0 = performance.now();
+      const seq = ++loadSeq;
       set({ poolStatus: 'loading', poolError: null, poolNotice: null, poolProgress: [] });
       const remembered = get().poolId;
       try {
         let id = remembered;
         let pool: Pool | null = null;
         // The pool used last opens from the cache without asking the network; the update check follows.
-        if (remembered && !forceDownload) pool = await open(remembered, 'prefer-cache').catch(() => null);
+        if (remembered && !forceDownload) pool = await open(remembered, 'cache-only', seq).catch(() => null);
         if (!pool) {
           // Offline, the pool list cannot be read: the remembered pool is tried from the cache.
           id = await defaultPoolId().catch((e) => {
             if (!remembered) throw e;
             return remembered;
           });
-          pool = await open(id, forceDownload ? 'reload' : 'prefer-cache');
+          pool = await open(id, forceDownload ? 'reload' : 'prefer-cache', seq);
         }
+        if (seq !== loadSeq) return pool.dispose(); // superseded (e.g. a backend switch) while it opened
         await get().installPool(pool, {
           poolId: id, poolSource: pool.origin === 'cache' ? 'cache' : 'network', poolLoadMs: performance.now() - t0,
           poolNotice: pool.notices.join(' ') || null,
         });
         if (pool.origin === 'cache') void get().checkForPoolUpdate();
       } catch (e) {
+        if (seq !== loadSeq) return;
         // A failed load leaves the previous pool (if any) and the cache untouched.
         set({ poolStatus: engine.pool ? 'ready' : 'error', poolError: (e as Error).message });
       }
@@ -118,10 +123,14 @@ export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [
         return;
       }
       if (pool.notices.length) return pool.dispose(); // not saved for offline use: keep the cached one
-      await get().installPool(pool, {
-        poolId: id, poolSource: 'network',
-        poolNotice: `A newer pool was installed: ${pool.manifest.name} v${pool.manifest.version} (was v${current?.version}).`,
-      });
+      try {
+        await get().installPool(pool, {
+          poolId: id, poolSource: 'network',
+          poolNotice: `A newer pool was installed: ${pool.manifest.name} v${pool.manifest.version} (was v${current?.version}).`,
+        });
+      } catch (e) {
+        set({ poolNotice: `A newer pool (v${online.version}) was downloaded but could not be put in use: ${(e as Error).message}` });
+      }
     },
 
     // Downloads and verifies first; the cached copy is replaced only by a good one, never lost to a bad download.

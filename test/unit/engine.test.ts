@@ -99,6 +99,9 @@ describe('engine API: openPool -> Pool -> TaskModel', () => {
     const names = ref.labels.map((l) => pool.manifest.classes.find((c) => c.index === l)!.name);
     expect((await m.evaluate(ref.images, names)).top1).toBe(r.top1);
     await expect(m.evaluate(ref.images, names.slice(1))).rejects.toMatchObject({ code: 'IMAGE_INVALID' });
+    await expect(m.evaluate(ref.images, [...ref.labels.slice(1), 1000])).rejects.toMatchObject({ code: 'SELECTION_UNKNOWN', message: expect.stringMatching(/Label 1000 .* not a class index/) });
+    await expect(m.evaluate(ref.images.subarray(1), ref.labels)).rejects.toMatchObject({ code: 'IMAGE_INVALID' });
+    await expect(m.predictLogits(ref.images, ref.count + 1)).rejects.toMatchObject({ code: 'IMAGE_INVALID', message: expect.stringMatching(`for ${ref.count + 1} images`) });
     m.dispose();
   });
 
@@ -123,6 +126,8 @@ describe('engine API: openPool -> Pool -> TaskModel', () => {
     await expect(m.classify({ data: image(0), width: 32, height: 32 })).rejects.toBeInstanceOf(PoeError);
     other.dispose();
     expect(tf.memory().numTensors).toBe(base);
+    expect(() => other.consolidate(['people'])).toThrow(expect.objectContaining({ code: 'POOL_DISPOSED' }));
+    await expect(other.checkDevice()).rejects.toMatchObject({ code: 'POOL_DISPOSED' });
   });
 });
 
@@ -141,6 +146,23 @@ describe('openPool caching', () => {
     const third = await openPool(FIXTURE_POOL_DIR, { cache, cacheKey: 'fx', cacheMode: 'reload', warmUp: false });
     expect([third.origin, cache.writes]).toEqual(['network', 2]);
     third.dispose();
+  });
+
+  it('cache-only never reads the source; a bundle given directly is verified like a download', async () => {
+    const cache = memoryCache();
+    const unreachable = { describe: 'nowhere', read: () => Promise.reject(new Error('must not be read')) };
+    await expect(openPool(unreachable, { cache, cacheKey: 'fx', cacheMode: 'cache-only' })).rejects.toMatchObject({ code: 'FILE_MISSING' });
+    const first = await openPool(FIXTURE_POOL_DIR, { cache, cacheKey: 'fx', warmUp: false });
+    first.dispose();
+    const cached = await openPool(unreachable, { cache, cacheKey: 'fx', cacheMode: 'cache-only', warmUp: false });
+    expect(cached.origin).toBe('cache');
+    cached.dispose();
+    const files = new Map(cache.entries.get('fx')!.files);
+    const weights = [...files.keys()].find((k) => k.startsWith('experts/') && k.endsWith('.bin'))!;
+    const tampered = files.get(weights)!.slice();
+    tampered[0] ^= 0xff;
+    files.set(weights, tampered);
+    await expect(openPool({ manifest: cache.entries.get('fx')!.manifest, files })).rejects.toMatchObject({ code: 'FILE_CHECKSUM' });
   });
 
   it('prefer-network falls back to the cache only when the network fails', async () => {

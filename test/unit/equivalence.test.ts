@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictLogits, argmaxRows } from '../../src/ml/predict';
 import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
@@ -49,7 +50,12 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
       const bundle = await fetchPool(folderSource(dir));
       const path = bundle.manifest.library.files.model.path;
       const text = new TextDecoder().decode(bundle.files.get(path)).replaceAll('"epsilon":1e-05', '"epsilon":0.001');
-      bundle.files.set(path, new TextEncoder().encode(text));
+      const bytes = new TextEncoder().encode(text);
+      bundle.files.set(path, bytes);
+      // As an exporter with this bug would write it: a manifest that vouches for the wrong file.
+      const manifest = JSON.parse(new TextDecoder().decode(bundle.files.get('pool.json')));
+      manifest.library.files.model = { ...manifest.library.files.model, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+      bundle.files.set('pool.json', new TextEncoder().encode(JSON.stringify(manifest)));
       const wrong = await openPool(bundle);
       const c = wrong.consolidate(queries(wrong)[0]);
       const got = await predictLogits(c.model, ref.images, ref.count, wrong.manifest.input.sizePx);
