@@ -16,8 +16,8 @@ DEFAULTS = {
     'out': 'experts/checkpoints/full',  # folder for checkpoints and stage outputs
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
     'depth': 16,            # WideResNet depth (6n+4)
-    'widen': 2,             # WideResNet width factor
-    'epochs': 40,
+    'widen': 4,             # WideResNet width factor (WRN-16-4: 73.9 % after 60 epochs; WRN-16-2: 70.1 % after 40)
+    'epochs': 60,
     'batch_size': 128,
     'lr': 0.1,              # peak learning rate
     'schedule': 'onecycle', # onecycle | step
