@@ -70,10 +70,10 @@ export class TaskModel implements ConsolidatedModel {
   async evaluate(images: Uint8Array, labels: ArrayLike<number> | readonly string[]): Promise<AccuracyReport> {
     this.live();
     const indexOf = new Map(this.manifest.classes.map((c) => [c.name, c.index]));
-    const known = new Set(indexOf.values());
     const classIndex = Array.from(labels as ArrayLike<number | string>, (l) => {
       if (typeof l === 'number') {
-        if (!known.has(l)) throw new PoeError('SELECTION_UNKNOWN', `Label ${l} given to evaluate() is not a class index of this pool.`);
+        // An index the pool does not have is an image of another class (skipped); a non-index is a mistake.
+        if (!Number.isInteger(l) || l < 0) throw new PoeError('SELECTION_UNKNOWN', `Label ${l} given to evaluate() is not a class index (a whole number from 0).`);
         return l;
       }
       const k = indexOf.get(l);

@@ -40,7 +40,7 @@ async function defaultPoolId(): Promise<string> {
 export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [], [], PoolSlice> => (set, get) => {
   const cache = indexedDbPoolCache();
   let loadSeq = 0;
-  const open = (id: string, cacheMode: 'cache-only' | 'prefer-cache' | 'reload', seq: number) =>
+  const open = (id: string, cacheMode: 'prefer-cache' | 'reload', seq: number) =>
     openFromSource(httpSource(POOLS_BASE_URL + id), {
       cache, cacheKey: id, cacheMode, warmUp: false,
       onStatus: (s: EngineStatus) => {
@@ -69,8 +69,9 @@ export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [
       try {
         let id = remembered;
         let pool: Pool | null = null;
-        // The pool used last opens from the cache without asking the network; the update check follows.
-        if (remembered && !forceDownload) pool = await open(remembered, 'cache-only', seq).catch(() => null);
+        // The pool used last opens from the cache without asking for the list of pools (the update check
+        // follows); a damaged cached copy is replaced by a download, and the notice says so.
+        if (remembered && !forceDownload) pool = await open(remembered, 'prefer-cache', seq).catch(() => null);
         if (!pool) {
           // Offline, the pool list cannot be read: the remembered pool is tried from the cache.
           id = await defaultPoolId().catch((e) => {
