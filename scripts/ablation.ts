@@ -17,7 +17,7 @@ const AUTHORS = [79.0, 76.4, 74.2, 72.2, 70.5];
 /** The commits that shipped a new built-in pool, oldest first, and what changed in each. */
 const SHIPPED: { commit: string; lever: string }[] = [
   { commit: '8d7d2c0', lever: 'first CPU build: short oracle, library and expert schedules' },
-  { commit: '24856f2', lever: 'oracle trained 12 → 40 epochs (bf16 on the CPU)' },
+  { commit: '24856f2', lever: 'oracle trained 12 → 40 epochs (bf16 on the CPU); library 10 → 15, experts 10 → 12' },
   { commit: '81a3f39', lever: 'same oracle; library 15 → 45 epochs, experts 12 → 25' },
   { commit: 'a4392f1', lever: 'oracle WRN-16-2 → WRN-16-4, 60 epochs; same library and expert recipe' },
 ];
