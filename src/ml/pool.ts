@@ -81,9 +81,9 @@ export class Pool {
   }
 
   /** Runs every expert on the reference images with the active backend and compares with PyTorch's logits. */
-  checkDevice(): Promise<ReferenceCheck> {
-    if (this.disposed) return Promise.reject(new PoeError('POOL_DISPOSED', 'This pool was disposed; open it again.'));
-    if (!this.reference) return Promise.reject(new Error('This pool carries no reference outputs to check against.'));
+  async checkDevice(): Promise<ReferenceCheck> {
+    this.live();
+    if (!this.reference) throw new Error('This pool carries no reference outputs to check against.');
     return checkAgainstReference(this.loaded, this.reference);
   }
 
