@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from poe import config, data, train
+from poe import config, data, train, teacher_cache
 from poe.oracle import load_oracle
 from poe.wrn import Library, Expert, count_params
 
@@ -32,6 +32,7 @@ DEFAULTS = {
     'temperature': 4.0,     # CKD temperature T
     'alpha': 0.3,           # weight of the L1 scale loss
     'teacher_flip': False,  # oracle logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
+    'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step)
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'jobs': 1,              # parallel processes, experts split between them
@@ -59,7 +60,7 @@ def main(argv):
     out = train.out_dir(cfg)
     if cfg['n_train']:
         x = x[:cfg['n_train']]
-    oracle, _ = load_oracle(out, device)
+    oracle, cache = teacher(out, cfg, len(x), device)
     lib_ck = torch.load(out / 'library.pt', map_location='cpu')
     library = Library(16, 1)
     library.load_state_dict(lib_ck['state_dict'])
@@ -74,10 +75,16 @@ def main(argv):
     yv_t = torch.as_tensor(yv)
 
     def step(idx):
-        xb = train.to_input(data.augment(x[idx], gen), device)
+        if cache:
+            images, z_o = cache.batch(x, idx, gen)
+            xb, z_o = train.to_input(images, device), z_o.to(device)
+        else:
+            xb = train.to_input(data.augment(x[idx], gen), device)
         with train.autocast(device, cfg['precision']):
             with torch.no_grad():
-                feats, z_o = library(xb), train.teacher_logits(oracle, xb, cfg['teacher_flip']).float()
+                feats = library(xb)
+                if not cache:
+                    z_o = train.teacher_logits(oracle, xb, cfg['teacher_flip']).float()
             loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t, e in experts.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -101,6 +108,15 @@ def main(argv):
                     'cfg': cfg, 'metrics': {**train.precision_metrics(cfg['precision'], device), 'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
                                             'params': count_params(e)}}, out / 'experts' / f'{t}.pt')
     print(f'experts done: mean val task top-1 {history[-1]["val_task_top1_mean"]:.4f}, {wall:.0f}s', flush=True)
+
+
+def teacher(out, cfg, n, device):
+    """(oracle, None) for a teacher run every step, or (None, cache) for stored logits."""
+    if not cfg['teacher_cache']:
+        return load_oracle(out, device)[0], None
+    if cfg['teacher_flip']:
+        raise SystemExit('error: --teacher_flip applies to the oracle run every step; a cache fixes it when built (cache_teacher.py --flip)')
+    return None, teacher_cache.load(out / cfg['teacher_cache'], out / 'oracle.pt', n)
 
 
 def run_parallel(cfg, tasks, argv, quick):

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from poe import config, data, train
+from poe import config, data, train, teacher_cache
 from poe.oracle import load_oracle
 from poe.wrn import WideResNet, Library, count_params
 
@@ -22,6 +22,7 @@ DEFAULTS = {
     'weight_decay': 5e-4,
     'temperature': 4.0,     # KD temperature T
     'teacher_flip': False,  # teacher logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
+    'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step)
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'seed': 1,
@@ -36,10 +37,13 @@ def main(argv):
     cfg = config.parse({**DEFAULTS, **(QUICK if quick else {})}, argv, __doc__)
     device, gen = train.setup(cfg['seed'], cfg['device'])
     out = train.out_dir(cfg)
-    oracle, _ = load_oracle(out, device)
     x, _, _ = data.load_split('train', cfg['data'] or None)
     if cfg['n_train']:
         x = x[:cfg['n_train']]
+    if cfg['teacher_cache'] and cfg['teacher_flip']:
+        raise SystemExit('error: --teacher_flip applies to the oracle run every step; a cache fixes it when built (cache_teacher.py --flip)')
+    cache = teacher_cache.load(out / cfg['teacher_cache'], out / 'oracle.pt', len(x)) if cfg['teacher_cache'] else None
+    oracle = None if cache else load_oracle(out, device)[0]
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
     student = WideResNet(16, 1, 100).to(device).to(memory_format=torch.channels_last)
     opt = train.sgd(student.parameters(), cfg)
@@ -47,10 +51,15 @@ def main(argv):
     net = train.parallel(student)
 
     def step(idx):
-        xb = train.to_input(train.shard(data.augment(x[idx], gen)), device)
+        if cache:
+            images, teacher = cache.batch(x, idx, gen)
+            xb, teacher = train.to_input(train.shard(images), device), train.shard(teacher).to(device)
+        else:
+            xb = train.to_input(train.shard(data.augment(x[idx], gen)), device)
         with train.autocast(device, cfg['precision']):
-            with torch.no_grad():
-                teacher = train.teacher_logits(oracle, xb, cfg['teacher_flip'])
+            if not cache:
+                with torch.no_grad():
+                    teacher = train.teacher_logits(oracle, xb, cfg['teacher_flip'])
             loss = train.kd_loss(net(xb).float(), teacher.float(), cfg['temperature'])
         opt.zero_grad(set_to_none=True)
         loss.backward()

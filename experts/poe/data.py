@@ -89,12 +89,17 @@ def normalize(x_uint8):
 def augment(x_uint8, gen):
     """Random crop with 4-pixel zero padding and horizontal flip, on a uint8 batch (numpy)."""
     n = len(x_uint8)
-    padded = np.pad(x_uint8, ((0, 0), (0, 0), (4, 4), (4, 4)))
     dx = gen.integers(0, 9, n)
     dy = gen.integers(0, 9, n)
     flip = gen.random(n) < 0.5
+    return crop(x_uint8, dx, dy, flip)
+
+
+def crop(x_uint8, dx, dy, flip):
+    """The views (dx, dy, flip) of a uint8 batch: 32 x 32 crops of the 4-pixel zero-padded images, mirrored where flip."""
+    padded = np.pad(x_uint8, ((0, 0), (0, 0), (4, 4), (4, 4)))
     out = np.empty_like(x_uint8)
-    for i in range(n):
+    for i in range(len(x_uint8)):
         img = padded[i, :, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32]
         out[i] = img[:, :, ::-1] if flip[i] else img
     return out
