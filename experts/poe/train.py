@@ -247,8 +247,10 @@ def run_epochs(name, ckpt_path, modules, opt, cfg, n_images, train_batch, evalua
     ck = load_checkpoint(ckpt_path)
     start, history, wall = 0, [], 0.0
     if ck is not None:
-        if ck['cfg'] != cfg:
-            changed = sorted(k for k in cfg if ck['cfg'].get(k) != cfg[k])
+        # a setting added after the checkpoint was made counts as unchanged while it is left off ('', 0, False)
+        saved = {**{k: v for k, v in cfg.items() if k not in ck['cfg'] and not v}, **ck['cfg']}
+        if saved != cfg:
+            changed = sorted(k for k in {**saved, **cfg} if saved.get(k) != cfg.get(k))
             raise SystemExit(f'error: {ckpt_path} was made with other settings ({", ".join(changed)}); '
                              f'delete it or use another --out to start over')
         for k, m in modules.items():

@@ -35,3 +35,25 @@ def test_a_flipped_teacher_averages_the_image_and_its_mirror():
     assert torch.equal(teacher_logits(oracle, x), oracle(x))
     assert torch.allclose(teacher_logits(oracle, x, flip=True), (oracle(x) + oracle(x.flip(3))) / 2)
     assert not torch.allclose(teacher_logits(oracle, x, flip=True), oracle(x))
+
+
+def test_a_checkpoint_resumes_under_a_setting_added_later_only_while_it_is_off(tmp_path, capsys):
+    import numpy as np
+    import pytest
+    import torch
+    from poe import train
+    cfg = {'epochs': 1, 'batch_size': 4, 'lr': 0.1, 'schedule': 'onecycle', 'weight_decay': 0.0}
+    net = torch.nn.Linear(2, 1)
+
+    def run(c):
+        opt = train.sgd(net.parameters(), c)
+        step = lambda idx: float(net(torch.ones(len(idx), 2)).sum())
+        return train.run_epochs('t', tmp_path / 't.ckpt', {'net': net}, opt, c, 8, step, dict, np.random.default_rng(0))
+
+    run(cfg)
+    run({**cfg, 'teacher_cache': ''})
+    assert 'resuming after epoch 1/1' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r'other settings \(teacher_cache\)'):
+        run({**cfg, 'teacher_cache': 'c.pt'})
+    with pytest.raises(SystemExit, match=r'other settings \(lr\)'):
+        run({**cfg, 'lr': 0.2})
