@@ -32,7 +32,9 @@ DEFAULTS = {
     'oracle_epochs': 0,
     'library_epochs': 0,
     'expert_epochs': 0,
-    'jobs': 1,              # parallel processes for the expert stage
+    'teacher_views': 10,    # views per image in the teacher cache the experts train from (0 = run the oracle every step)
+    'jobs': 2,              # parallel processes for the expert stage
+    'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
 
 
@@ -48,6 +50,10 @@ def run_stage(script, args, done_file, log):
     return time.time() - t0
 
 
+def opt_n(cfg):
+    return [f'--n_train={cfg["n_train"]}'] if cfg['n_train'] else []
+
+
 def main(argv):
     quick = '--quick' in argv
     argv = [a for a in argv if a != '--quick']
@@ -61,13 +67,18 @@ def main(argv):
         data.data_dir(cfg['data'] or None)
     except data.DataMissing as e:
         raise SystemExit(f'error: {e}')
-    common = [f'--out={out}', f'--device={cfg["device"]}', f'--precision={cfg["precision"]}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else []) + (['--quick'] if quick else [])
+    common = [f'--out={out}', f'--device={cfg["device"]}', f'--precision={cfg["precision"]}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else []) + (['--quick'] if quick else []) + opt_n(cfg)
     opt = lambda key, flag: [f'--{flag}={cfg[key]}'] if cfg[key] else []
     outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
     run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
     run_stage('train_library.py', common + opt('library_epochs', 'epochs'), outp / 'library.pt', None)
-    run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
+    cache = []
+    if cfg['teacher_views']:
+        views = 2 if quick else cfg['teacher_views']
+        run_stage('cache_teacher.py', common + [f'--views={views}'], outp / 'experts' / 'people.pt', None)  # resumable: runs until finished
+        cache = ['--teacher_cache=teacher_cache.pt']
+    run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
     library = torch.load(outp / 'library.pt', map_location='cpu')
     experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((outp / 'experts').glob('*.pt'))}

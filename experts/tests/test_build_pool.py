@@ -1,0 +1,22 @@
+"""build_pool.py from the dataset to an exported pool on tiny settings, its experts trained from the teacher cache."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXPERTS = Path(__file__).resolve().parents[1]
+
+
+def test_one_command_builds_a_pool_whose_experts_learn_from_the_teacher_cache(tmp_path):
+    args = [f'--out={tmp_path / "b"}', f'--pool={tmp_path / "pool"}', '--name=tiny', '--n_train=128', '--oracle_depth=10',
+            '--oracle_widen=1', '--oracle_epochs=1', '--library_epochs=1', '--expert_epochs=1', '--teacher_views=2',
+            '--precision=fp32', '--jobs=1']
+    r = subprocess.run([sys.executable, 'build_pool.py', *args], cwd=EXPERTS, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert '[teacher cache] view 2/2 stored' in r.stdout
+    assert (tmp_path / 'b' / 'teacher_cache.pt').exists()
+    assert 'teacher_cache.pt' in str(__import__('torch').load(tmp_path / 'b' / 'experts' / 'people.pt')['cfg']['teacher_cache'])
+    manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
+    assert len(manifest['experts']) == 20
+    again = subprocess.run([sys.executable, 'build_pool.py', *args], cwd=EXPERTS, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and again.stdout.count('done already') == 4, again.stdout[-2000:]
