@@ -50,6 +50,15 @@ def run_stage(script, args, done_file, log):
     return time.time() - t0
 
 
+def teacher_cache_metrics(outp):
+    """The cache the experts learnt from, if they did: views, flip and the time it took to build."""
+    cfg = torch.load(outp / 'experts' / 'people.pt', map_location='cpu')['cfg']
+    if not cfg.get('teacher_cache'):
+        return None
+    state = torch.load(outp / cfg['teacher_cache'], map_location='cpu')
+    return {'views': state['meta']['views'], 'flip': state['meta']['flip'], 'wall_s': state.get('wall_s', 0.0)}
+
+
 def opt_n(cfg):
     return [f'--n_train={cfg["n_train"]}'] if cfg['n_train'] else []
 
@@ -80,6 +89,7 @@ def main(argv):
         cache = ['--teacher_cache=teacher_cache.pt']
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
+    cache = teacher_cache_metrics(outp)
     library = torch.load(outp / 'library.pt', map_location='cpu')
     experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((outp / 'experts').glob('*.pt'))}
     metrics = {
@@ -90,7 +100,9 @@ def main(argv):
                     'wall_s': max(e['metrics']['wall_s'] for e in experts.values()),
                     'valTaskTop1': {k: e['metrics']['val_task_top1'] for k, e in experts.items()}},
         'stageWallSeconds': {'oracle': oracle['metrics']['wall_s'], 'library': library['metrics']['wall_s'],
+                             **({'teacher cache': cache['wall_s']} if cache else {}),
                              'experts': max(e['metrics']['wall_s'] for e in experts.values())},
+        **({'teacherCache': cache} if cache else {}),
         'machine': f'{os.cpu_count()} CPU cores' if cfg['device'] == 'cpu' else cfg['device'],
     }
     mpath = outp / 'metrics.json'

@@ -155,7 +155,8 @@ def render(r, metrics):
     if metrics.get('stageWallSeconds'):
         w = metrics['stageWallSeconds']
         L.append(f'- Stage wall time on this machine ({metrics.get("machine", "")}): oracle {w["oracle"] / 60:.0f} min, '
-                 f'library {w["library"] / 60:.0f} min, experts {w["experts"] / 60:.0f} min.')
+                 f'library {w["library"] / 60:.0f} min, '
+                 + (f'teacher cache {w["teacher cache"] / 60:.0f} min, ' if 'teacher cache' in w else '') + f'experts {w["experts"] / 60:.0f} min.')
     L += ['', '## Each expert on its own superclass (top-1 among its 5 classes)', '', '| expert | top-1 % | params |', '|---|---|---|']
     L += [f'| {t} | {pct(e["test_task_top1"])} | {e["params"]:,} |' for t, e in r['experts'].items()]
     L += ['', '## Consolidated accuracy, all combinations of the six superclasses', '',

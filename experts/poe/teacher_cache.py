@@ -40,7 +40,7 @@ def build(oracle, oracle_path, x, path, views, flip, seed, precision, device, ba
     if state is None:
         state = {'meta': meta, 'done': 0, 'dx': offsets[0], 'dy': offsets[1], 'flip': flips,
                  'logits': torch.zeros(n, views, 100, dtype=torch.float16)}
-    t0 = time.time()
+    t0, wall = time.time(), state.get('wall_s', 0.0)
     for v in range(state['done'], views):
         for s in range(0, n, batch_size):
             sl = slice(s, min(n, s + batch_size))
@@ -48,7 +48,7 @@ def build(oracle, oracle_path, x, path, views, flip, seed, precision, device, ba
             with torch.no_grad(), train.autocast(device, precision):
                 z = train.teacher_logits(oracle, xb, flip)
             state['logits'][sl, v] = z.float().cpu().half()
-        state['done'] = v + 1
+        state['done'], state['wall_s'] = v + 1, wall + time.time() - t0
         train.save_checkpoint(path, **state)
         train.log(f'[teacher cache] view {v + 1}/{views} stored ({time.time() - t0:.0f}s in this run)')
     return load(path, oracle_path, n)
@@ -60,6 +60,7 @@ class TeacherCache:
         self.views = self.meta['views']
         self.dx, self.dy, self.flip = state['dx'], state['dy'], state['flip']
         self.logits = state['logits']
+        self.wall_s = state.get('wall_s', 0.0)
 
     def batch(self, x_uint8, idx, gen):
         """One stored view per image of x[idx], drawn from gen: (augmented uint8 images, float32 oracle logits)."""

@@ -18,5 +18,7 @@ def test_one_command_builds_a_pool_whose_experts_learn_from_the_teacher_cache(tm
     assert 'teacher_cache.pt' in str(__import__('torch').load(tmp_path / 'b' / 'experts' / 'people.pt')['cfg']['teacher_cache'])
     manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
     assert len(manifest['experts']) == 20
+    metrics = json.loads((tmp_path / 'b' / 'metrics.json').read_text())
+    assert metrics['teacherCache']['views'] == 2 and metrics['stageWallSeconds']['teacher cache'] > 0
     again = subprocess.run([sys.executable, 'build_pool.py', *args], cwd=EXPERTS, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0 and again.stdout.count('done already') == 4, again.stdout[-2000:]
