@@ -32,8 +32,8 @@ DEFAULTS = {
     'oracle_epochs': 0,
     'library_epochs': 0,
     'expert_epochs': 0,
-    'teacher_views': 10,    # views per image in the teacher cache the experts train from (0 = run the oracle every step)
-    'jobs': 2,              # parallel processes for the expert stage
+    'teacher_views': 0,     # >0: the experts learn from a cache of this many oracle views per image (cache_teacher.py), 0: the oracle runs every step (the built-in pool)
+    'jobs': 1,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
 

@@ -1,7 +1,7 @@
 """The validation-split figures that settings are chosen on, for one or more build folders side by side:
 each expert's top-1 among its 5 classes (mean over the 20), and the consolidated model's mean top-1 over
 all combinations of the six superclasses of RESULTS.md (n = 2..6) beside the oracle restricted to the
-same classes. The test set is not touched.
+same classes. Settings are chosen on the validation split (the default); --split=test only reports.
 
   /usr/bin/python3 experts/validate_build.py --build experts/checkpoints/wrn16-4 --build experts/checkpoints/wrn16-4-cache
 """
@@ -40,11 +40,13 @@ def validate(build, xv, yv):
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--build', type=Path, action='append', required=True, help='build folder (oracle.pt, library.pt, experts/); repeat to compare')
+    p.add_argument('--split', choices=('val', 'test'), default='val', help='val to choose settings on, test to report')
     p.add_argument('--data', default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(os.cpu_count())
-    xv, yv, _ = data.load_split('val', args.data)
-    print('| build | expert val top-1 mean % | ' + ' | '.join(f'n={n} % (oracle)' for n in range(2, 7)) + ' |')
+    xv, yv, _ = data.load_split(args.split, args.data)
+    print(f'{args.split} split, {len(yv)} images')
+    print(f'| build | expert {args.split} top-1 mean % | ' + ' | '.join(f'n={n} % (oracle)' for n in range(2, 7)) + ' |')
     print('|---|---|' + '---|' * 5)
     for b in args.build:
         b = b if b.is_absolute() else data.REPO_ROOT / b if not b.exists() else b
