@@ -32,8 +32,8 @@ DEFAULTS = {
     'oracle_epochs': 0,
     'library_epochs': 0,
     'expert_epochs': 0,
-    'teacher_views': 0,     # >0: the experts learn from a cache of this many oracle views per image (cache_teacher.py), 0: the oracle runs every step (the built-in pool)
-    'jobs': 1,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
+    'teacher_views': 10,    # >0: library and experts learn from a cache of this many oracle views per image (cache_teacher.py); 0: the oracle runs every step
+    'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
 
@@ -81,12 +81,13 @@ def main(argv):
     outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
     run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
-    run_stage('train_library.py', common + opt('library_epochs', 'epochs'), outp / 'library.pt', None)
     cache = []
     if cfg['teacher_views']:
         views = 2 if quick else cfg['teacher_views']
-        run_stage('cache_teacher.py', common + [f'--views={views}'], outp / 'experts' / 'people.pt', None)  # resumable: runs until finished
+        # the library and the experts both learn from it; resumable, and quick to confirm once finished
+        run_stage('cache_teacher.py', common + [f'--views={views}'], outp / 'experts' / 'people.pt', None)
         cache = ['--teacher_cache=teacher_cache.pt']
+    run_stage('train_library.py', common + opt('library_epochs', 'epochs') + cache, outp / 'library.pt', None)
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
     cache = teacher_cache_metrics(outp)

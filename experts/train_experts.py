@@ -31,6 +31,7 @@ DEFAULTS = {
     'weight_decay': 5e-4,
     'temperature': 4.0,     # CKD temperature T
     'alpha': 0.3,           # weight of the L1 scale loss
+    'kl_weight': '',        # '' uniform (the paper) | task_mass: soft loss weighted by the oracle's probability of the task
     'teacher_flip': False,  # oracle logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
     'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step)
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
@@ -52,6 +53,8 @@ def main(argv):
     groups = data.superclasses(yv, cv)
     tasks = [t for t in cfg['tasks'].split(',') if t] or coarse_names
     unknown = [t for t in tasks if t not in coarse_names]
+    if cfg['kl_weight'] not in ('', 'task_mass'):
+        raise SystemExit(f"error: --kl_weight must be empty (uniform, the paper's) or task_mass, not {cfg['kl_weight']!r}")
     if unknown:
         raise SystemExit(f'error: unknown superclass {", ".join(unknown)}; known: {", ".join(coarse_names)}')
     if cfg['jobs'] > 1:
@@ -85,7 +88,8 @@ def main(argv):
                 feats = library(xb)
                 if not cache:
                     z_o = train.teacher_logits(oracle, xb, cfg['teacher_flip']).float()
-            loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t, e in experts.items())
+            weights = {t: train.task_mass_weights(z_o, cols[t]) if cfg['kl_weight'] == 'task_mass' else None for t in experts}
+            loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], cfg['temperature'], cfg['alpha'], weights[t]) for t, e in experts.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

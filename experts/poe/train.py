@@ -114,9 +114,23 @@ def teacher_logits(oracle, xb, flip=False):
     return (z + oracle(torch.flip(xb, dims=[3]))) / 2 if flip else z
 
 
-def ckd_loss(expert_logits, oracle_logits_s, T, alpha):
-    """Conditional KD: soft loss on the task's classes plus alpha * L1 scale loss on raw logits."""
-    return kd_loss(expert_logits, oracle_logits_s, T) + alpha * (expert_logits - oracle_logits_s).abs().mean()
+def ckd_loss(expert_logits, oracle_logits_s, T, alpha, weights=None):
+    """Conditional KD: soft loss on the task's classes plus alpha * L1 scale loss on raw logits.
+    weights (one per image, mean 1) reweight the soft loss only; None is the paper's uniform mean."""
+    scale = alpha * (expert_logits - oracle_logits_s).abs().mean()
+    if weights is None:
+        return kd_loss(expert_logits, oracle_logits_s, T) + scale
+    kl = F.kl_div(F.log_softmax(expert_logits / T, 1), F.log_softmax(oracle_logits_s / T, 1),
+                  reduction='none', log_target=True).sum(1)
+    return (weights * kl).mean() * T * T + scale
+
+
+def task_mass_weights(oracle_logits, cols):
+    """Per-image weights, batch mean 1, proportional to the oracle's probability that the image is in the task
+    (its softmax mass on the columns cols): the soft loss then spends the expert's capacity on the images whose
+    ranking among the task's classes can decide a query, and the scale loss still covers every image."""
+    mass = torch.softmax(oracle_logits, 1)[:, cols].sum(1)
+    return mass / mass.mean().clamp_min(1e-8)
 
 
 PRECISIONS = ('auto', 'bf16', 'fp32')

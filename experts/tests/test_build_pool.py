@@ -1,4 +1,4 @@
-"""build_pool.py from the dataset to an exported pool on tiny settings, its experts trained from the teacher cache."""
+"""build_pool.py from the dataset to an exported pool on tiny settings, library and experts trained from the teacher cache."""
 import json
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 EXPERTS = Path(__file__).resolve().parents[1]
 
 
-def test_one_command_builds_a_pool_whose_experts_learn_from_the_teacher_cache(tmp_path):
+def test_one_command_builds_a_pool_whose_library_and_experts_learn_from_the_teacher_cache(tmp_path):
     args = [f'--out={tmp_path / "b"}', f'--pool={tmp_path / "pool"}', '--name=tiny', '--n_train=128', '--oracle_depth=10',
             '--oracle_widen=1', '--oracle_epochs=1', '--library_epochs=1', '--expert_epochs=1', '--teacher_views=2',
             '--precision=fp32', '--jobs=1']
@@ -15,7 +15,9 @@ def test_one_command_builds_a_pool_whose_experts_learn_from_the_teacher_cache(tm
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert '[teacher cache] view 2/2 stored' in r.stdout
     assert (tmp_path / 'b' / 'teacher_cache.pt').exists()
-    assert 'teacher_cache.pt' in str(__import__('torch').load(tmp_path / 'b' / 'experts' / 'people.pt')['cfg']['teacher_cache'])
+    torch = __import__('torch')
+    assert torch.load(tmp_path / 'b' / 'library.pt')['cfg']['teacher_cache'] == 'teacher_cache.pt'  # the library learns from it too
+    assert torch.load(tmp_path / 'b' / 'experts' / 'people.pt')['cfg']['teacher_cache'] == 'teacher_cache.pt'
     manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
     assert len(manifest['experts']) == 20
     metrics = json.loads((tmp_path / 'b' / 'metrics.json').read_text())

@@ -12,6 +12,17 @@ def test_ckd_is_zero_when_the_expert_matches_the_oracle_and_positive_otherwise()
     assert kd_loss(torch.randn(8, 5), z, 4.0).item() > 0
 
 
+def test_task_mass_weights_follow_the_oracle_and_reweight_only_the_soft_loss():
+    from poe.train import task_mass_weights
+    z_o = torch.tensor([[9.0, 9.0, 0.0, 0.0], [0.0, 0.0, 9.0, 9.0]])  # image 0 is in the task {0, 1}, image 1 is not
+    w = task_mass_weights(z_o, torch.tensor([0, 1]))
+    assert w.mean().item() == pytest.approx(1.0) and w[0] > 100 * w[1]
+    z_e, z_s = torch.randn(2, 2), z_o[:, :2]
+    assert ckd_loss(z_e, z_s, 4.0, 0.3, torch.ones(2)).item() == pytest.approx(ckd_loss(z_e, z_s, 4.0, 0.3).item(), rel=1e-5)
+    shifted = z_s + torch.tensor([[0.0], [1.0]])  # image 1 off in scale only: its soft loss is 0 whatever its weight
+    assert ckd_loss(shifted, z_s, 4.0, 0.3, w).item() == pytest.approx(0.15, rel=1e-5)
+
+
 def test_onecycle_schedule_rises_then_falls_to_zero():
     assert lr_at(0, 100, 0.1, 'onecycle') == 0
     assert lr_at(15, 100, 0.1, 'onecycle') == pytest.approx(0.1)
