@@ -1,4 +1,5 @@
-"""One command from the dataset to a pool: oracle -> library -> 20 CKD experts -> export.
+"""One command from the dataset to a pool: oracle -> teacher cache -> library -> 20 CKD experts ->
+library and experts tuned jointly -> export.
 
   /usr/bin/python3 experts/build_pool.py --quick            # ~8 minutes on 2 cores, rough pool
   /usr/bin/python3 experts/build_pool.py                    # the full CPU build (hours)
@@ -34,6 +35,7 @@ DEFAULTS = {
     'expert_epochs': 0,
     'teacher_views': 10,    # >0: library and experts learn from a cache of this many oracle views per image (cache_teacher.py); 0: the oracle runs every step
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
+    'tune_epochs': 15,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
 
@@ -50,12 +52,18 @@ def run_stage(script, args, done_file, log):
     return time.time() - t0
 
 
-def teacher_cache_metrics(outp):
+def teacher_cache_metrics(outp, final):
     """The cache the experts learnt from, if they did: views, flip and the time it took to build."""
     cfg = torch.load(outp / 'experts' / 'people.pt', map_location='cpu')['cfg']
     if not cfg.get('teacher_cache'):
         return None
-    state = torch.load(outp / cfg['teacher_cache'], map_location='cpu')
+    path = outp / cfg['teacher_cache']
+    if not path.exists():  # not committed (91 MB): a build folder from git keeps the figures in its metrics.json
+        known = json.loads((final / 'metrics.json').read_text()).get('teacherCache') if (final / 'metrics.json').exists() else None
+        if known is None:
+            raise SystemExit(f'error: {path} is gone and {final / "metrics.json"} does not record it; rebuild it with cache_teacher.py')
+        return known
+    state = torch.load(path, map_location='cpu')
     return {'views': state['meta']['views'], 'flip': state['meta']['flip'], 'wall_s': state.get('wall_s', 0.0)}
 
 
@@ -81,18 +89,25 @@ def main(argv):
     outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
     run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
+    if cfg['tune_epochs'] and not cfg['teacher_views']:
+        raise SystemExit('error: --tune_epochs needs the teacher cache (--teacher_views above 0), or --tune_epochs=0 to skip the tuning')
+    final = outp / 'tuned' if cfg['tune_epochs'] else outp  # the folder exported
     cache = []
     if cfg['teacher_views']:
         views = 2 if quick else cfg['teacher_views']
         # the library and the experts both learn from it; resumable, and quick to confirm once finished
-        run_stage('cache_teacher.py', common + [f'--views={views}'], outp / 'experts' / 'people.pt', None)
+        run_stage('cache_teacher.py', common + [f'--views={views}'], final / 'experts' / 'people.pt', None)
         cache = ['--teacher_cache=teacher_cache.pt']
     run_stage('train_library.py', common + opt('library_epochs', 'epochs') + cache, outp / 'library.pt', None)
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
+    if cfg['tune_epochs']:
+        tune = [f'--base={outp}', f'--out={final}', f'--epochs={2 if quick else cfg["tune_epochs"]}'] + common[1:]
+        run_stage('tune_library.py', tune, final / 'experts' / 'people.pt', None)
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
-    cache = teacher_cache_metrics(outp)
-    library = torch.load(outp / 'library.pt', map_location='cpu')
-    experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((outp / 'experts').glob('*.pt'))}
+    cache = teacher_cache_metrics(outp, final)
+    library = torch.load(final / 'library.pt', map_location='cpu')
+    experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((final / 'experts').glob('*.pt'))}
+    tuned = {'epochs': library['tune_cfg']['epochs'], 'wall_s': library['metrics']['tune_wall_s']} if 'tune_cfg' in library else None
     metrics = {
         'oracle': {'arch': f'WRN-{oracle["arch"]["depth"]}-{oracle["arch"]["widen"]}', **oracle['metrics'],
                    'epochs': oracle['cfg']['epochs'], 'trainImages': oracle['cfg']['n_train'] or 45000},
@@ -102,13 +117,15 @@ def main(argv):
                     'valTaskTop1': {k: e['metrics']['val_task_top1'] for k, e in experts.items()}},
         'stageWallSeconds': {'oracle': oracle['metrics']['wall_s'], 'library': library['metrics']['wall_s'],
                              **({'teacher cache': cache['wall_s']} if cache else {}),
-                             'experts': max(e['metrics']['wall_s'] for e in experts.values())},
+                             'experts': max(e['metrics']['wall_s'] for e in experts.values()),
+                             **({'joint tuning': tuned['wall_s']} if tuned else {})},
         **({'teacherCache': cache} if cache else {}),
+        **({'jointTuning': tuned} if tuned else {}),
         'machine': f'{os.cpu_count()} CPU cores' if cfg['device'] == 'cpu' else cfg['device'],
     }
-    mpath = outp / 'metrics.json'
+    mpath = final / 'metrics.json'
     mpath.write_text(json.dumps(metrics, indent=1))
-    export = [sys.executable, str(HERE / 'export_pool.py'), '--build', str(outp), '--out', str(pool), '--name', name,
+    export = [sys.executable, str(HERE / 'export_pool.py'), '--build', str(final), '--out', str(pool), '--name', name,
               '--metrics', str(mpath)] + (['--data', cfg['data']] if cfg['data'] else [])
     if subprocess.call(export, cwd=HERE):
         raise SystemExit('error: export failed')

@@ -151,12 +151,14 @@ def render(r, metrics):
          'CIFAR-100 test set (10,000 images). Do not edit by hand.', '',
          f'- Oracle {r["oracle"]["arch"]}: **{pct(r["oracle"]["test_top1"])} %** top-1 ({r["oracle"]["epochs"]} epochs, '
          f'{r["oracle"].get("n_train") or 45000} training images, {r["oracle"]["schedule"]} lr {r["oracle"]["lr"]}, label smoothing {r["oracle"]["label_smoothing"]}).',
-         f'- Library student WRN-16-1 (KD from the oracle): **{pct(r["library_student_test_top1"])} %** top-1.']
+         f'- Library student WRN-16-1 (KD from the oracle): **{pct(r["library_student_test_top1"])} %** top-1'
+         + (' (before the library was tuned jointly with the experts).' if metrics.get('jointTuning') else '.')]
     if metrics.get('stageWallSeconds'):
         w = metrics['stageWallSeconds']
         L.append(f'- Stage wall time on this machine ({metrics.get("machine", "")}): oracle {w["oracle"] / 60:.0f} min, '
                  f'library {w["library"] / 60:.0f} min, '
-                 + (f'teacher cache {w["teacher cache"] / 60:.0f} min, ' if 'teacher cache' in w else '') + f'experts {w["experts"] / 60:.0f} min.')
+                 + (f'teacher cache {w["teacher cache"] / 60:.0f} min, ' if 'teacher cache' in w else '') + f'experts {w["experts"] / 60:.0f} min'
+                 + (f', library and experts tuned jointly {w["joint tuning"] / 60:.0f} min ({metrics["jointTuning"]["epochs"]} epochs, tune_library.py)' if 'joint tuning' in w else '') + '.')
     L += ['', '## Each expert on its own superclass (top-1 among its 5 classes)', '', '| expert | top-1 % | params |', '|---|---|---|']
     L += [f'| {t} | {pct(e["test_task_top1"])} | {e["params"]:,} |' for t, e in r['experts'].items()]
     L += ['', '## Consolidated accuracy, all combinations of the six superclasses', '',
