@@ -1,7 +1,7 @@
 """One command from the dataset to a pool: oracle -> teacher cache -> library -> 20 CKD experts ->
 library and experts tuned jointly -> export.
 
-  /usr/bin/python3 experts/build_pool.py --quick            # ~8 minutes on 2 cores, rough pool
+  /usr/bin/python3 experts/build_pool.py --quick            # ~3 minutes on 2 cores, rough pool
   /usr/bin/python3 experts/build_pool.py                    # the full CPU build (hours)
   /usr/bin/python3 experts/build_pool.py --device=cuda --oracle_widen=10 --oracle_depth=28
 
