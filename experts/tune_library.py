@@ -67,7 +67,7 @@ def main(argv):
     saved = {p.stem: torch.load(p, map_location='cpu') for p in expert_files}
     experts = {}
     for t, s in saved.items():
-        e = Expert(library.out_channels, s['cfg']['width'], len(s['classes']))
+        e = Expert(library.out_channels, s['state_dict']['bn1.weight'].shape[0], len(s['classes']))  # a GPU build's cfg names it otherwise
         e.load_state_dict(s['state_dict'])
         experts[t] = e.to(device).to(memory_format=torch.channels_last)
     cols = {t: torch.tensor(s['classes'], device=device) for t, s in saved.items()}
