@@ -32,6 +32,7 @@ DEFAULTS = {
     'weight_decay': 5e-4,
     'temperature': 4.0,
     'alpha': 0.3,
+    'consolidation': 0.0,   # weight (relative to the 20 CKD losses together) of KD from the oracle's 100-way logits to all experts' concatenated logits
     'teacher_cache': 'teacher_cache.pt',  # in --base
     'precision': 'auto',
     'n_train': 0,
@@ -81,7 +82,10 @@ def main(argv):
         xb, z_o = train.to_input(images, device), z_o.to(device)
         with train.autocast(device, cfg['precision']):
             feats = library(xb)
-            loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t, e in experts.items())
+            z_e = {t: e(feats).float() for t, e in experts.items()}
+            loss = sum(train.ckd_loss(z_e[t], z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t in experts)
+            if cfg['consolidation']:
+                loss = loss + cfg['consolidation'] * len(experts) * consolidation_loss(z_e, z_o, cols, cfg['temperature'])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -102,6 +106,13 @@ def main(argv):
                    out / 'experts' / f'{t}.pt')
     print(f'tuned: mean val task top-1 {history[-1]["val_task_top1_mean"]:.4f}, all-{len(experts)}-task consolidated val top-1 '
           f'{history[-1]["val_all_top1"]:.4f}, {wall:.0f}s', flush=True)
+
+
+def consolidation_loss(expert_logits, oracle_logits, cols, T):
+    """KD from the oracle to the model consolidating every expert (their logits side by side). A query's softmax
+    is this one restricted to its classes, so matching it ranks experts against each other as the oracle would."""
+    order = torch.cat([cols[t] for t in expert_logits])
+    return train.kd_loss(torch.cat(list(expert_logits.values()), 1), oracle_logits[:, order], T)
 
 
 def consolidated_val(library, experts, cols, xv, yv, device):

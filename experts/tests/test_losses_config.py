@@ -68,3 +68,16 @@ def test_a_checkpoint_resumes_under_a_setting_added_later_only_while_it_is_off(t
         run({**cfg, 'teacher_cache': 'c.pt'})
     with pytest.raises(SystemExit, match=r'other settings \(lr\)'):
         run({**cfg, 'lr': 0.2})
+
+
+def test_the_consolidation_loss_sees_offsets_between_experts_that_each_experts_own_loss_cannot():
+    from tune_library import consolidation_loss
+    z_o = torch.randn(8, 5)
+    cols = {'a': torch.tensor([3, 0]), 'b': torch.tensor([1, 4, 2])}
+    exact = {t: z_o[:, c].clone() for t, c in cols.items()}
+    assert consolidation_loss(exact, z_o, cols, 4.0).item() == pytest.approx(0.0, abs=1e-6)
+    shifted = {'a': exact['a'] + 2.0, 'b': exact['b']}  # expert a alone is as good as before (softmax unchanged)
+    assert kd_loss(shifted['a'], z_o[:, cols['a']], 4.0).item() == pytest.approx(0.0, abs=1e-6)
+    assert consolidation_loss(shifted, z_o, cols, 4.0).item() > 0.01
+    together = {t: z + 2.0 for t, z in exact.items()}  # the same offset on every expert changes no query
+    assert consolidation_loss(together, z_o, cols, 4.0).item() == pytest.approx(0.0, abs=1e-6)
