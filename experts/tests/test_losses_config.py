@@ -81,3 +81,21 @@ def test_the_consolidation_loss_sees_offsets_between_experts_that_each_experts_o
     assert consolidation_loss(shifted, z_o, cols, 4.0).item() > 0.01
     together = {t: z + 2.0 for t, z in exact.items()}  # the same offset on every expert changes no query
     assert consolidation_loss(together, z_o, cols, 4.0).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_calibration_folded_into_the_fc_scales_and_shifts_the_experts_logits():
+    from calibrate_experts import fit, fold
+    from poe.wrn import Expert
+    e = Expert(32, 16, 5).eval()
+    feats = torch.randn(4, 32, 16, 16)
+    folded = Expert(32, 16, 5).eval()
+    folded.load_state_dict(fold(e.state_dict(), 0.5, 0.25))
+    with torch.no_grad():
+        assert torch.allclose(folded(feats), e(feats) * 0.5 + 0.25, atol=1e-5)
+    # two experts, one shifted up by 3: fitting to the labels takes most of the shift back out
+    z = {'a': torch.randn(200, 2), 'b': torch.randn(200, 2) + 3.0}
+    labels = torch.randint(0, 4, (200,))
+    z['a'][torch.arange(200), labels.clamp(max=1)] += 2 * (labels < 2)
+    z['b'][torch.arange(200), (labels - 2).clamp(min=0)] += 2 * (labels >= 2)
+    _, offsets = fit(z, None, [torch.tensor([0, 1]), torch.tensor([2, 3])], labels, 'labels', 1.0)
+    assert (offsets[0] - offsets[1]).item() > 2.0
