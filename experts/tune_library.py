@@ -33,6 +33,8 @@ DEFAULTS = {
     'temperature': 4.0,
     'alpha': 0.3,
     'consolidation': 0.05,  # (val all-20 at 60 epochs: 0 gives 66.1 %, 0.05 gives 68.2 %; 0.5 diverged) weight (relative to the 20 CKD losses together) of KD from the oracle's 100-way logits to all experts' concatenated logits
+    'consolidation_temperature': 0.0,  # the consolidation term's KD temperature; 0 = --temperature
+    'consolidation_query': 0,  # 0: the term consolidates all 20 experts; N >= 2: each image its own random query of 2..N superclasses, its own among them
     'teacher_cache': 'teacher_cache.pt',  # in --base
     'precision': 'auto',
     'n_train': 0,
@@ -56,9 +58,9 @@ def main(argv):
     out.mkdir(parents=True, exist_ok=True)
     if not (out / 'oracle.pt').exists():
         shutil.copy2(base / 'oracle.pt', out / 'oracle.pt')
-    x, _, _ = data.load_split('train', cfg['data'] or None)
+    x, y, _ = data.load_split('train', cfg['data'] or None)
     if cfg['n_train']:
-        x = x[:cfg['n_train']]
+        x, y = x[:cfg['n_train']], y[:cfg['n_train']]
     cache = teacher_cache.load(base / cfg['teacher_cache'], base / 'oracle.pt', len(x))
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
 
@@ -72,6 +74,12 @@ def main(argv):
         e.load_state_dict(s['state_dict'])
         experts[t] = e.to(device).to(memory_format=torch.channels_last)
     cols = {t: torch.tensor(s['classes'], device=device) for t, s in saved.items()}
+    cons_T = cfg['consolidation_temperature'] or cfg['temperature']
+    if cfg['consolidation_query'] == 1 or cfg['consolidation_query'] < 0:
+        raise SystemExit('error: --consolidation_query takes 0 (all experts) or a largest query size of at least 2')
+    task_of_class = torch.zeros(100, dtype=torch.long, device=device)
+    for i, c in enumerate(cols.values()):
+        task_of_class[c] = i
     modules = {'library': library, **{f'expert.{t}': e for t, e in experts.items()}}
     opt = train.sgd([p for m in modules.values() for p in m.parameters()], cfg)
     print(f'library {count_params(library):,} + {len(experts)} experts of {count_params(next(iter(experts.values()))):,} parameters, '
@@ -80,12 +88,16 @@ def main(argv):
     def step(idx):
         images, z_o = cache.batch(x, idx, gen)
         xb, z_o = train.to_input(images, device), z_o.to(device)
+        if cfg['consolidation_query']:
+            own = task_of_class[torch.as_tensor(y[idx], device=device)]
+            tasks = random_queries(own, len(cols), cfg['consolidation_query'], gen)
         with train.autocast(device, cfg['precision']):
             feats = library(xb)
             z_e = {t: e(feats).float() for t, e in experts.items()}
             loss = sum(train.ckd_loss(z_e[t], z_o[:, cols[t]], cfg['temperature'], cfg['alpha']) for t in experts)
             if cfg['consolidation']:
-                loss = loss + cfg['consolidation'] * len(experts) * consolidation_loss(z_e, z_o, cols, cfg['temperature'])
+                loss = loss + cfg['consolidation'] * len(experts) * consolidation_loss(
+                    z_e, z_o, cols, cons_T, tasks if cfg['consolidation_query'] else None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -108,11 +120,26 @@ def main(argv):
           f'{history[-1]["val_all_top1"]:.4f}, {wall:.0f}s', flush=True)
 
 
-def consolidation_loss(expert_logits, oracle_logits, cols, T):
+def consolidation_loss(expert_logits, oracle_logits, cols, T, tasks=None):
     """KD from the oracle to the model consolidating every expert (their logits side by side). A query's softmax
-    is this one restricted to its classes, so matching it ranks experts against each other as the oracle would."""
+    is this one restricted to its classes, so matching it ranks experts against each other as the oracle would.
+    tasks (images x experts, bool): each image's own query; both softmaxes are then restricted to its classes."""
     order = torch.cat([cols[t] for t in expert_logits])
-    return train.kd_loss(torch.cat(list(expert_logits.values()), 1), oracle_logits[:, order], T)
+    z_e, z_o = torch.cat(list(expert_logits.values()), 1), oracle_logits[:, order]
+    if tasks is not None:
+        out = ~torch.repeat_interleave(tasks, torch.tensor([len(cols[t]) for t in expert_logits], device=tasks.device), 1)
+        z_e, z_o = z_e.masked_fill(out, -1e4), z_o.masked_fill(out, -1e4)  # softmax 0 there, and 0 * log 0 stays finite
+    return train.kd_loss(z_e, z_o, T)
+
+
+def random_queries(own, n_tasks, largest, gen):
+    """For each image, a random query of 2..largest of the n_tasks tasks that contains the image's own task own[i]."""
+    b = len(own)
+    size = torch.as_tensor(gen.integers(2, largest + 1, b), device=own.device)
+    score = torch.as_tensor(gen.random((b, n_tasks)), dtype=torch.float32, device=own.device)
+    score[torch.arange(b, device=own.device), own] = 2.0
+    rank = score.argsort(1, descending=True).argsort(1)
+    return rank < size[:, None]
 
 
 def consolidated_val(library, experts, cols, xv, yv, device):

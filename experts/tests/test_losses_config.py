@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -99,3 +100,29 @@ def test_a_calibration_folded_into_the_fc_scales_and_shifts_the_experts_logits()
     z['b'][torch.arange(200), (labels - 2).clamp(min=0)] += 2 * (labels >= 2)
     _, offsets = fit(z, None, [torch.tensor([0, 1]), torch.tensor([2, 3])], labels, 'labels', 1.0)
     assert (offsets[0] - offsets[1]).item() > 2.0
+
+
+def test_a_consolidation_query_ranks_only_the_experts_in_each_images_query():
+    from tune_library import consolidation_loss
+    z_o = torch.randn(8, 5)
+    cols = {'a': torch.tensor([3, 0]), 'b': torch.tensor([1, 4, 2])}
+    exact = {t: z_o[:, c].clone() for t, c in cols.items()}
+    shifted = {'a': exact['a'] + 2.0, 'b': exact['b']}
+    only_a = torch.tensor([[True, False]] * 8)
+    both = torch.ones(8, 2, dtype=torch.bool)
+    assert consolidation_loss(shifted, z_o, cols, 4.0, only_a).item() == pytest.approx(0.0, abs=1e-6)
+    assert consolidation_loss(shifted, z_o, cols, 4.0, both).item() == pytest.approx(consolidation_loss(shifted, z_o, cols, 4.0).item(), rel=1e-5)
+    half = torch.tensor([[True, True]] * 4 + [[True, False]] * 4)
+    first4 = consolidation_loss({t: z[:4] for t, z in shifted.items()}, z_o[:4], cols, 4.0).item()
+    assert consolidation_loss(shifted, z_o, cols, 4.0, half).item() == pytest.approx(first4 / 2, rel=1e-4)
+
+
+def test_random_queries_hold_each_images_own_task_and_2_to_n_tasks():
+    from tune_library import random_queries
+    own = torch.randint(0, 20, (500,))
+    q = random_queries(own, 20, 6, np.random.default_rng(0))
+    assert q[torch.arange(500), own].all()
+    sizes = q.sum(1)
+    assert sizes.min() == 2 and sizes.max() == 6 and set(sizes.tolist()) == {2, 3, 4, 5, 6}
+    # the other members are spread over all tasks, not always the same ones
+    assert (q & ~torch.nn.functional.one_hot(own, 20).bool()).sum(0).min() > 20
