@@ -1,4 +1,4 @@
-"""The whole pool on one GPU within a time budget: oracle -> library -> 20 CKD experts.
+"""The whole pool on one GPU within a time budget: oracle -> library -> 20 CKD experts -> joint tuning.
 
 The training images live on the GPU and are augmented there (random crop with 4-pixel padding and
 horizontal flip as one gather), under bf16 autocast (where the GPU has it) and channels_last. Every
@@ -12,14 +12,16 @@ stage checkpoints each epoch into --out and resumes from it. When the next epoch
   /usr/bin/python3 experts/build_pool_gpu.py --finish --out=DIR                              # here: test-set metrics
   /usr/bin/python3 experts/build_pool.py --out=DIR                                           # here: export the pool
 
-The build folder holds what the CPU stages write (oracle.pt, library.pt, experts/*.pt), so
-build_pool.py skips to the export and results.py reads it. Test images are not needed on the GPU:
+The build folder holds what the CPU stages write (oracle.pt, library.pt, experts/*.pt, and tuned/ as
+tune_library.py writes it, the oracle online instead of a teacher cache), so build_pool.py skips to the
+export and results.py reads it. Test images are not needed on the GPU:
 --finish adds the test-set figures on this machine.
 """
 import io
 import json
 import math
 import os
+import shutil
 import sys
 import tarfile
 import time
@@ -53,6 +55,10 @@ DEFAULTS = {
     'expert_batch': 256,
     'expert_lr': 0.1,
     'expert_width': 16,
+    'tune_epochs': 30,        # joint tuning of library and experts (tune_library.py's stage) into OUT/tuned; 0 skips it
+    'tune_batch': 256,
+    'tune_lr': 0.05,
+    'tune_consolidation': 0.05,  # tune_library.py --consolidation
     'temperature': 4.0,
     'alpha': 0.3,
     'teacher_flip': True,     # teacher logits averaged over the image and its mirror
@@ -60,8 +66,8 @@ DEFAULTS = {
     'n_train': 0,
     'seed': 0,
 }
-TINY = {'oracle_depth': 10, 'oracle_widen': 1, 'oracle_epochs': 2, 'library_epochs': 1, 'expert_epochs': 1,
-        'oracle_batch': 64, 'library_batch': 64, 'expert_batch': 64, 'n_train': 512}
+TINY = {'oracle_depth': 10, 'oracle_widen': 1, 'oracle_epochs': 2, 'library_epochs': 1, 'expert_epochs': 1, 'tune_epochs': 1,
+        'oracle_batch': 64, 'library_batch': 64, 'expert_batch': 64, 'tune_batch': 64, 'n_train': 512}
 CHUNK_BYTES = 15 * 2 ** 20
 
 
@@ -286,15 +292,74 @@ class Build:
                         'metrics': {'precision': self.precision, 'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
                                     'params': count_params(e)}}, self.out / 'experts' / f'{t}.pt')
 
+    def tune(self):
+        """tune_library.py's stage with the oracle online: library and experts trained jointly on the 20 CKD losses
+        plus the consolidation term, written to OUT/tuned in tune_library.py's layout (oracle.pt comes with --finish)."""
+        from tune_library import consolidation_loss
+        c = self.cfg
+        oracle = self.load_oracle()
+        lib_ck = torch.load(self.out / 'library.pt', map_location='cpu')
+        library = Library(16, 1)
+        library.load_state_dict(lib_ck['state_dict'])
+        library = library.to(self.device).to(memory_format=torch.channels_last)
+        saved = {p.stem: torch.load(p, map_location='cpu') for p in sorted((self.out / 'experts').glob('*.pt'))}
+        experts = {}
+        for t, s in saved.items():
+            e = Expert(library.out_channels, c['expert_width'], len(s['classes']))
+            e.load_state_dict(s['state_dict'])
+            experts[t] = e.to(self.device).to(memory_format=torch.channels_last)
+        cols = {t: torch.tensor(s['classes'], device=self.device) for t, s in saved.items()}
+        modules = {'library': library, **{f'expert.{t}': e for t, e in experts.items()}}
+        opt = train.sgd([p for m in modules.values() for p in m.parameters()], {**c, 'lr': c['tune_lr']})
+
+        def step(xb, idx):
+            x = normalize(xb)
+            with self.autocast():
+                with torch.no_grad():
+                    z_o = train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                feats = library(x)
+                z_e = {t: e(feats).float() for t, e in experts.items()}
+                loss = sum(train.ckd_loss(z_e[t], z_o[:, cols[t]], c['temperature'], c['alpha']) for t in experts)
+                if c['tune_consolidation']:
+                    loss = loss + c['tune_consolidation'] * len(experts) * consolidation_loss(z_e, z_o, cols, c['temperature'])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss / len(experts)
+
+        def evaluate():
+            feats = predict(library, self.xv)
+            with torch.no_grad():
+                z = {t: e(feats).float() for t, e in experts.items()}
+            accs = {t: float((cols[t][z[t][torch.isin(self.yv, cols[t])].argmax(1)] == self.yv[torch.isin(self.yv, cols[t])]).float().mean())
+                    for t in experts}
+            all_cols = torch.cat([cols[t] for t in z])
+            pred = all_cols[torch.cat(list(z.values()), 1).argmax(1)]
+            return {'val_task_top1_mean': sum(accs.values()) / len(accs), 'val_all_top1': float((pred == self.yv).float().mean()),
+                    'val_task_top1': accs}
+
+        scfg = self.stage_cfg('tune_epochs', 'tune_batch', 'tune_lr', 'tune_consolidation', 'temperature', 'alpha', 'teacher_flip', 'weight_decay')
+        history, wall = self.epochs('tune', modules, opt, c['tune_epochs'], c['tune_batch'], c['tune_lr'], step, evaluate, scfg)
+        tuned = self.out / 'tuned'
+        (tuned / 'experts').mkdir(parents=True, exist_ok=True)
+        tune_cfg = {**scfg, 'epochs': c['tune_epochs'], 'consolidation': c['tune_consolidation'], 'lr': c['tune_lr']}
+        torch.save({**lib_ck, 'state_dict': _cpu(library.state_dict()), 'tune_cfg': tune_cfg, 'tune_history': history,
+                    'metrics': {**lib_ck['metrics'], 'tune_wall_s': wall}}, tuned / 'library.pt')
+        for t, e in experts.items():
+            s = saved[t]
+            torch.save({**s, 'state_dict': _cpu(e.state_dict()), 'tune_cfg': tune_cfg,
+                        'metrics': {**s['metrics'], 'val_task_top1': history[-1]['val_task_top1'][t], 'tune_wall_s': wall}},
+                       tuned / 'experts' / f'{t}.pt')
+
     def plan_epochs(self):
-        """Epochs per stage that fill the budget (oracle 60 %, library 20 %, experts 12 %, the rest spare),
+        """Epochs per stage that fill the budget (oracle 50 %, library 17 %, experts 10 %, joint tuning 13 %, the rest spare),
         from a few timed steps of each stage on untrained models; kept in plan.json so a resumed run agrees."""
         path = self.out / 'plan.json'
         if path.exists():
             plan = json.loads(path.read_text())
         else:
             c = self.cfg
-            spe = {k: math.ceil(len(self.x) / c[f'{k}_batch']) for k in ('oracle', 'library', 'expert')}
+            spe = {k: math.ceil(len(self.x) / c[f'{k}_batch']) for k in ('oracle', 'library', 'expert', 'tune')}
             oracle = WideResNet(c['oracle_depth'], c['oracle_widen'], 100).to(self.device).to(memory_format=torch.channels_last)
             student = WideResNet(16, 1, 100).to(self.device).to(memory_format=torch.channels_last)
             experts = [Expert(32, c['expert_width'], 5).to(self.device).to(memory_format=torch.channels_last) for _ in self.coarse_names]
@@ -325,23 +390,50 @@ class Build:
                         f, z = lib(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
                     sum(train.ckd_loss(e(f).float(), z[:, :5], 4.0, 0.3) for e in experts).backward()
 
+            lib_train = Library(16, 1).to(self.device).to(memory_format=torch.channels_last)
+
+            def tune_step(x):
+                with self.autocast():
+                    with torch.no_grad():
+                        z = train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                    f = lib_train(x)
+                    sum(train.ckd_loss(e(f).float(), z[:, :5], 4.0, 0.3) for e in experts).backward()
+
             epoch_s = {'oracle': timed(oracle_step, c['oracle_batch']) * spe['oracle'],
                        'library': timed(library_step, c['library_batch']) * spe['library'],
                        'expert': timed(expert_step, c['expert_batch']) * spe['expert']}
+            if c['tune_epochs']:
+                epoch_s['tune'] = timed(tune_step, c['tune_batch']) * spe['tune']
+
+            def val_s(model):  # each epoch ends on the validation split
+                sync(self.device)
+                t0 = time.time()
+                predict(model.eval(), self.xv)
+                sync(self.device)
+                return time.time() - t0
+
+            epoch_s['oracle'] += val_s(oracle)
+            student_val = val_s(student)
+            for k in epoch_s:
+                if k != 'oracle':
+                    epoch_s[k] += student_val
             left = self.left()
-            share, cap = {'oracle': 0.6, 'library': 0.2, 'expert': 0.12}, {'oracle': 200, 'library': 100, 'expert': 60}
+            share = {'oracle': 0.5, 'library': 0.17, 'expert': 0.1, 'tune': 0.13} if c['tune_epochs'] else {'oracle': 0.6, 'library': 0.2, 'expert': 0.12}
+            cap = {'oracle': 200, 'library': 100, 'expert': 60, 'tune': 60}
             plan = {f'{k}_epochs': max(1, min(cap[k], int(left * share[k] / (epoch_s[k] * 1.15)))) for k in share}
             plan['epoch_seconds'] = epoch_s
             path.write_text(json.dumps(plan, indent=1))
-            del oracle, student, experts, lib
-        for k in ('oracle_epochs', 'library_epochs', 'expert_epochs'):
-            self.cfg[k] = plan[k]
+            del oracle, student, experts, lib, lib_train
+        for k in ('oracle_epochs', 'library_epochs', 'expert_epochs', 'tune_epochs'):
+            if k in plan:
+                self.cfg[k] = plan[k]
         print(f'plan: {json.dumps(plan)}', flush=True)
 
     def run(self):
         if self.cfg['auto_epochs'] and self.cfg['budget_s']:
             self.plan_epochs()
-        for stage, done in (('oracle', 'oracle.pt'), ('library', 'library.pt'), ('experts', 'experts/people.pt')):
+        stages = (('oracle', 'oracle.pt'), ('library', 'library.pt'), ('experts', 'experts/people.pt'))
+        for stage, done in stages + ((('tune', 'tuned/experts/people.pt'),) if self.cfg['tune_epochs'] else ()):
             if (self.out / done).exists():
                 print(f'== {stage}: done already ({done})', flush=True)
                 continue
@@ -392,6 +484,12 @@ def finish(out, data_dir):
     student.load_state_dict(lib['student_state_dict'])
     lib['metrics']['student_test_top1'] = float((train.predict(student.eval(), xt, device).argmax(1).numpy() == yt).mean())
     torch.save(lib, out / 'library.pt')
+    tuned = out / 'tuned'
+    if (tuned / 'library.pt').exists():  # the tuned build carries the oracle and the test figures like tune_library.py's
+        shutil.copy2(out / 'oracle.pt', tuned / 'oracle.pt')
+        t = torch.load(tuned / 'library.pt', map_location='cpu')
+        t['metrics']['student_test_top1'] = lib['metrics']['student_test_top1']
+        torch.save(t, tuned / 'library.pt')
     print(f'oracle test top-1 {ck["metrics"]["test_top1"]:.4f}, library student {lib["metrics"]["student_test_top1"]:.4f}', flush=True)
 
 

@@ -47,13 +47,19 @@ def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
     assert '[oracle] resuming after epoch 1/2' in done.stdout and 'build complete' in done.stdout
     b = tmp_path / 'b'
     assert len(list((b / 'experts').glob('*.pt'))) == 20 and not list(b.glob('*.ckpt'))
+    assert len(list((b / 'tuned' / 'experts').glob('*.pt'))) == 20 and '[tune] epoch 1/1' in done.stdout
+    assert not torch.equal(torch.load(b / 'library.pt')['state_dict']['conv1.weight'], torch.load(b / 'tuned' / 'library.pt')['state_dict']['conv1.weight'])
 
     fin = gpu_build('--finish', f'--out={b}')
     assert fin.returncode == 0, fin.stdout + fin.stderr
     assert torch.load(b / 'oracle.pt')['metrics']['test_top1'] is not None
-    export = subprocess.run([sys.executable, 'build_pool.py', f'--out={b}', f'--pool={tmp_path / "pool"}', '--name=gpu-tiny',
-                             '--teacher_views=0', '--tune_epochs=0'],  # the GPU's stages as they are: no CPU cache or tuning on 45,000 images
+    assert torch.load(b / 'tuned' / 'oracle.pt')['metrics']['test_top1'] is not None
+    assert torch.load(b / 'tuned' / 'library.pt')['metrics']['student_test_top1'] is not None
+    # build_pool.py with its defaults finds every stage done (the GPU tuned with the oracle online) and exports tuned/
+    export = subprocess.run([sys.executable, 'build_pool.py', f'--out={b}', f'--pool={tmp_path / "pool"}', '--name=gpu-tiny'],
                             cwd=EXPERTS, capture_output=True, text=True, timeout=600)
     assert export.returncode == 0, export.stdout + export.stderr
+    assert export.stdout.count('done already') == 5, export.stdout
     manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
     assert len(manifest['experts']) == 20 and manifest['library']['params'] == 42768
+    assert manifest['metrics']['jointTuning']['epochs'] == 1 and 'teacherCache' not in manifest['metrics']
