@@ -36,7 +36,7 @@ DEFAULTS = {
     'teacher_views': 10,    # >0: library and experts learn from a cache of this many oracle views per image (cache_teacher.py); 0: the oracle runs every step
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'tune_epochs': 60,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
-    'tune_consolidation': 0.05,  # tune_library.py --consolidation: weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md section 7)
+    'tune_consolidation': 0.1,  # tune_library.py --consolidation: weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md section 7)
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
 

@@ -58,7 +58,7 @@ DEFAULTS = {
     'tune_epochs': 30,        # joint tuning of library and experts (tune_library.py's stage) into OUT/tuned; 0 skips it
     'tune_batch': 256,
     'tune_lr': 0.05,
-    'tune_consolidation': 0.05,  # tune_library.py --consolidation
+    'tune_consolidation': 0.1,  # tune_library.py --consolidation
     'temperature': 4.0,
     'alpha': 0.3,
     'teacher_flip': True,     # teacher logits averaged over the image and its mirror
