@@ -25,7 +25,7 @@ const SHIPPED: { commit: string; lever: string }[] = [
   { commit: '201c0ac', lever: 'same oracle; library 90 epochs from a 10-view flip-averaged teacher cache (was 45 online), experts 25 from it, then library and experts tuned jointly 30 epochs (tune_library.py)' },
   { commit: 'fd97b19', lever: 'same oracle, library and experts; joint tuning 30 → 60 epochs' },
   { commit: '410e3ed', lever: 'same oracle, library and experts; joint tuning adds the consolidation term (W = 0.05, tune_library.py --consolidation)' },
-  { commit: 'SHIPCOMMIT', lever: 'same oracle, library and experts; consolidation term weight 0.05 → 0.1' },
+  { commit: '6a5fad5', lever: 'same oracle, library and experts; consolidation term weight 0.05 → 0.1' },
 ];
 
 interface Metrics {
