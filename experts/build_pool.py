@@ -37,6 +37,7 @@ DEFAULTS = {
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'tune_epochs': 60,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
     'tune_consolidation': 0.1,  # tune_library.py --consolidation: weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md section 7)
+    'tune_consolidation_query': 0,  # tune_library.py --consolidation_query: 0 all experts, N >= 2 a random query of 2..N per image
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
 
@@ -102,13 +103,16 @@ def main(argv):
     run_stage('train_library.py', common + opt('library_epochs', 'epochs') + cache, outp / 'library.pt', None)
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     if cfg['tune_epochs']:
-        tune = [f'--base={outp}', f'--out={final}', f'--epochs={2 if quick else cfg["tune_epochs"]}'] + opt('tune_consolidation', 'consolidation') + common[1:]
+        tune = [f'--base={outp}', f'--out={final}', f'--epochs={2 if quick else cfg["tune_epochs"]}',
+                f'--consolidation={cfg["tune_consolidation"]}',  # passed when 0 too: 0 turns the term off
+                f'--consolidation_query={cfg["tune_consolidation_query"]}'] + common[1:]
         run_stage('tune_library.py', tune, final / 'experts' / 'people.pt', None)
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
     cache = teacher_cache_metrics(outp, final)
     library = torch.load(final / 'library.pt', map_location='cpu')
     experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((final / 'experts').glob('*.pt'))}
     tuned = {'epochs': library['tune_cfg']['epochs'], 'consolidation': library['tune_cfg'].get('consolidation', 0.0),
+             'consolidationQuery': library['tune_cfg'].get('consolidation_query', 0),
              'wall_s': library['metrics']['tune_wall_s']} if 'tune_cfg' in library else None
     metrics = {
         'oracle': {'arch': f'WRN-{oracle["arch"]["depth"]}-{oracle["arch"]["widen"]}', **oracle['metrics'],

@@ -59,6 +59,7 @@ DEFAULTS = {
     'tune_batch': 256,
     'tune_lr': 0.05,
     'tune_consolidation': 0.1,  # tune_library.py --consolidation
+    'tune_consolidation_query': 0,  # tune_library.py --consolidation_query: 0 all experts, N >= 2 a random query of 2..N per image
     'temperature': 4.0,
     'alpha': 0.3,
     'teacher_flip': True,     # teacher logits averaged over the image and its mirror
@@ -295,8 +296,12 @@ class Build:
     def tune(self):
         """tune_library.py's stage with the oracle online: library and experts trained jointly on the 20 CKD losses
         plus the consolidation term, written to OUT/tuned in tune_library.py's layout (oracle.pt comes with --finish)."""
-        from tune_library import consolidation_loss
+        from tune_library import consolidation_loss, random_queries
+        import numpy as np
         c = self.cfg
+        if c['tune_consolidation_query'] == 1 or c['tune_consolidation_query'] < 0:
+            raise SystemExit('error: --tune_consolidation_query takes 0 (all experts) or a largest query size of at least 2')
+        gen = np.random.default_rng(c['seed'])
         oracle = self.load_oracle()
         lib_ck = torch.load(self.out / 'library.pt', map_location='cpu')
         library = Library(16, 1)
@@ -309,6 +314,9 @@ class Build:
             e.load_state_dict(s['state_dict'])
             experts[t] = e.to(self.device).to(memory_format=torch.channels_last)
         cols = {t: torch.tensor(s['classes'], device=self.device) for t, s in saved.items()}
+        task_of_class = torch.zeros(100, dtype=torch.long, device=self.device)
+        for i, cl in enumerate(cols.values()):
+            task_of_class[cl] = i
         modules = {'library': library, **{f'expert.{t}': e for t, e in experts.items()}}
         opt = train.sgd([p for m in modules.values() for p in m.parameters()], {**c, 'lr': c['tune_lr']})
 
@@ -321,7 +329,9 @@ class Build:
                 z_e = {t: e(feats).float() for t, e in experts.items()}
                 loss = sum(train.ckd_loss(z_e[t], z_o[:, cols[t]], c['temperature'], c['alpha']) for t in experts)
                 if c['tune_consolidation']:
-                    loss = loss + c['tune_consolidation'] * len(experts) * consolidation_loss(z_e, z_o, cols, c['temperature'])
+                    tasks = random_queries(task_of_class[self.y[idx]], len(cols), c['tune_consolidation_query'], gen) \
+                        if c['tune_consolidation_query'] else None
+                    loss = loss + c['tune_consolidation'] * len(experts) * consolidation_loss(z_e, z_o, cols, c['temperature'], tasks)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -338,11 +348,13 @@ class Build:
             return {'val_task_top1_mean': sum(accs.values()) / len(accs), 'val_all_top1': float((pred == self.yv).float().mean()),
                     'val_task_top1': accs}
 
-        scfg = self.stage_cfg('tune_epochs', 'tune_batch', 'tune_lr', 'tune_consolidation', 'temperature', 'alpha', 'teacher_flip', 'weight_decay')
+        scfg = self.stage_cfg('tune_epochs', 'tune_batch', 'tune_lr', 'tune_consolidation', 'tune_consolidation_query', 'temperature', 'alpha', 'teacher_flip',
+                               'weight_decay')
         history, wall = self.epochs('tune', modules, opt, c['tune_epochs'], c['tune_batch'], c['tune_lr'], step, evaluate, scfg)
         tuned = self.out / 'tuned'
         (tuned / 'experts').mkdir(parents=True, exist_ok=True)
-        tune_cfg = {**scfg, 'epochs': c['tune_epochs'], 'consolidation': c['tune_consolidation'], 'lr': c['tune_lr']}
+        tune_cfg = {**scfg, 'epochs': c['tune_epochs'], 'consolidation': c['tune_consolidation'],
+                    'consolidation_query': c['tune_consolidation_query'], 'lr': c['tune_lr']}
         torch.save({**lib_ck, 'state_dict': _cpu(library.state_dict()), 'tune_cfg': tune_cfg, 'tune_history': history,
                     'metrics': {**lib_ck['metrics'], 'tune_wall_s': wall}}, tuned / 'library.pt')
         for t, e in experts.items():

@@ -42,7 +42,7 @@ def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
     assert 'stopping before epoch 2/2' in first.stdout
     assert sorted(p.name for p in (tmp_path / 'ret').iterdir()) == ['build.tar.00']
 
-    done = gpu_build(f'--out={tmp_path / "b"}', f'--resume_from={tmp_path / "ret"}')
+    done = gpu_build(f'--out={tmp_path / "b"}', f'--resume_from={tmp_path / "ret"}', '--tune_consolidation_query=3')
     assert done.returncode == 0, done.stdout + done.stderr
     assert '[oracle] resuming after epoch 1/2' in done.stdout and 'build complete' in done.stdout
     b = tmp_path / 'b'
@@ -63,3 +63,4 @@ def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
     manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
     assert len(manifest['experts']) == 20 and manifest['library']['params'] == 42768
     assert manifest['metrics']['jointTuning']['epochs'] == 1 and 'teacherCache' not in manifest['metrics']
+    assert manifest['metrics']['jointTuning']['consolidationQuery'] == 3  # the tuning's random queries, as build_pool.py records them
