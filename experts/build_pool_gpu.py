@@ -466,11 +466,16 @@ def _cpu(state):
 
 
 def _momentum_to(opt_state, dtype):
-    """SGD momentum buffers in bf16 inside checkpoints: a WRN-40-4 checkpoint then fits the 64 MiB a device run returns."""
-    for s in opt_state['state'].values():
-        if 'momentum_buffer' in s and s['momentum_buffer'] is not None:
+    """SGD momentum buffers in bf16 inside checkpoints: a WRN-40-4 checkpoint then fits the 64 MiB a device run returns.
+    A copy: opt.state_dict() shares its per-parameter dicts with the live optimizer, whose buffers must stay fp32
+    (CUDA's foreach SGD refuses a bf16 buffer beside fp32 parameters)."""
+    state = {}
+    for k, s in opt_state['state'].items():
+        s = dict(s)
+        if s.get('momentum_buffer') is not None:
             s['momentum_buffer'] = s['momentum_buffer'].to(dtype)
-    return opt_state
+        state[k] = s
+    return {**opt_state, 'state': state}
 
 
 def unpack(chunks_dir, out):

@@ -64,3 +64,18 @@ def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
     assert len(manifest['experts']) == 20 and manifest['library']['params'] == 42768
     assert manifest['metrics']['jointTuning']['epochs'] == 1 and 'teacherCache' not in manifest['metrics']
     assert manifest['metrics']['jointTuning']['consolidationQuery'] == 3  # the tuning's random queries, as build_pool.py records them
+
+
+def test_checkpointing_leaves_the_live_momentum_in_fp32():
+    # the first GPU run died at its second epoch: the bf16 copy for the checkpoint had replaced the live buffers
+    from build_pool_gpu import _momentum_to
+    model = torch.nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, foreach=True)
+    for _ in range(2):
+        model(torch.randn(8, 4)).square().mean().backward()
+        opt.step()
+        saved = _momentum_to(opt.state_dict(), torch.bfloat16)
+    assert all(s['momentum_buffer'].dtype == torch.bfloat16 for s in saved['state'].values())
+    assert all(s['momentum_buffer'].dtype == torch.float32 for s in opt.state.values())
+    opt.load_state_dict(_momentum_to(saved, torch.float32))
+    assert all(s['momentum_buffer'].dtype == torch.float32 for s in opt.state.values())
