@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from poe import config, data, train
+from poe.expert_stack import ExpertStack, stack_ckd_loss
 from poe.wrn import Expert, Library, WideResNet, count_params
 
 DEFAULTS = {
@@ -99,6 +100,12 @@ def normalize(xb):
 @torch.no_grad()
 def predict(model, x, batch=1000):
     return torch.cat([model(normalize(x[s:s + batch])).float() for s in range(0, len(x), batch)])
+
+
+@torch.no_grad()
+def stack_logits(stack, feats, batch=500):
+    """images x experts x classes, in batches: the stack repeats its input once per expert."""
+    return torch.cat([stack(feats[s:s + batch].contiguous(memory_format=torch.channels_last)).float() for s in range(0, len(feats), batch)])
 
 
 class Build:
@@ -257,41 +264,45 @@ class Build:
         library = library.to(self.device).to(memory_format=torch.channels_last).eval()
         tasks = self.coarse_names
         classes = dict(zip(tasks, self.groups))
-        experts = {t: Expert(library.out_channels, c['expert_width'], len(classes[t])).to(self.device).to(memory_format=torch.channels_last)
-                   for t in tasks}
-        cols = {t: torch.tensor(classes[t], device=self.device) for t in tasks}
-        opt = train.sgd([p for e in experts.values() for p in e.parameters()], {**c, 'lr': c['expert_lr']})
+        stack = ExpertStack.from_experts([Expert(library.out_channels, c['expert_width'], len(classes[t])) for t in tasks])
+        stack = stack.to(self.device).to(memory_format=torch.channels_last)
+        cols = torch.tensor([classes[t] for t in tasks], device=self.device)  # experts x classes
+        opt = train.sgd(stack.parameters(), {**c, 'lr': c['expert_lr']})
 
         def step(xb, idx):
             x = normalize(xb)
             with self.autocast():
                 with torch.no_grad():
                     feats, z_o = library(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
-                loss = sum(train.ckd_loss(e(feats).float(), z_o[:, cols[t]], c['temperature'], c['alpha']) for t, e in experts.items())
+                loss = stack_ckd_loss(stack(feats).float(), z_o[:, cols], c['temperature'], c['alpha'])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            return loss / len(experts)
+            return loss / len(tasks)
 
         feats_val = predict(library, self.xv)
 
         def evaluate():
-            accs = {}
-            with torch.no_grad():
-                for t, e in experts.items():
-                    mask = torch.isin(self.yv, cols[t])
-                    pred = e(feats_val[mask].contiguous(memory_format=torch.channels_last)).argmax(1)
-                    accs[t] = float((cols[t][pred] == self.yv[mask]).float().mean())
+            accs = self.task_top1(stack_logits(stack, feats_val), cols, tasks)
             return {'val_task_top1_mean': sum(accs.values()) / len(accs), 'val_task_top1': accs}
 
         scfg = self.stage_cfg('expert_epochs', 'expert_batch', 'expert_lr', 'expert_width', 'temperature', 'alpha', 'teacher_flip', 'weight_decay')
-        history, wall = self.epochs('experts', experts, opt, c['expert_epochs'], c['expert_batch'], c['expert_lr'], step, evaluate, scfg)
+        history, wall = self.epochs('experts', {'experts': stack}, opt, c['expert_epochs'], c['expert_batch'], c['expert_lr'], step, evaluate, scfg)
         (self.out / 'experts').mkdir(exist_ok=True)
-        for t, e in experts.items():
-            torch.save({'state_dict': _cpu(e.state_dict()), 'classes': classes[t], 'class_names': [self.fine_names[k] for k in classes[t]],
+        for t, state in zip(tasks, stack.expert_states()):
+            torch.save({'state_dict': _cpu(state), 'classes': classes[t], 'class_names': [self.fine_names[k] for k in classes[t]],
                         'cfg': {**scfg, 'epochs': c['expert_epochs']},
                         'metrics': {'precision': self.precision, 'val_task_top1': history[-1]['val_task_top1'][t], 'wall_s': wall,
-                                    'params': count_params(e)}}, self.out / 'experts' / f'{t}.pt')
+                                    'params': count_params(Expert(library.out_channels, c['expert_width'], len(classes[t])))}},
+                       self.out / 'experts' / f'{t}.pt')
+
+    def task_top1(self, z, cols, tasks):
+        """Each expert's top-1 among its own classes on the validation images of its task; z is images x experts x classes."""
+        accs = {}
+        for i, t in enumerate(tasks):
+            mask = torch.isin(self.yv, cols[i])
+            accs[t] = float((cols[i][z[mask, i].argmax(1)] == self.yv[mask]).float().mean())
+        return accs
 
     def tune(self):
         """tune_library.py's stage with the oracle online: library and experts trained jointly on the 20 CKD losses
@@ -308,16 +319,19 @@ class Build:
         library.load_state_dict(lib_ck['state_dict'])
         library = library.to(self.device).to(memory_format=torch.channels_last)
         saved = {p.stem: torch.load(p, map_location='cpu') for p in sorted((self.out / 'experts').glob('*.pt'))}
-        experts = {}
-        for t, s in saved.items():
+        tasks = list(saved)
+        members = []
+        for s in saved.values():
             e = Expert(library.out_channels, c['expert_width'], len(s['classes']))
             e.load_state_dict(s['state_dict'])
-            experts[t] = e.to(self.device).to(memory_format=torch.channels_last)
-        cols = {t: torch.tensor(s['classes'], device=self.device) for t, s in saved.items()}
+            members.append(e)
+        stack = ExpertStack.from_experts(members).to(self.device).to(memory_format=torch.channels_last)
+        cols = torch.tensor([s['classes'] for s in saved.values()], device=self.device)  # experts x classes
+        cols_of = dict(zip(tasks, cols))
         task_of_class = torch.zeros(100, dtype=torch.long, device=self.device)
-        for i, cl in enumerate(cols.values()):
+        for i, cl in enumerate(cols):
             task_of_class[cl] = i
-        modules = {'library': library, **{f'expert.{t}': e for t, e in experts.items()}}
+        modules = {'library': library, 'experts': stack}
         opt = train.sgd([p for m in modules.values() for p in m.parameters()], {**c, 'lr': c['tune_lr']})
 
         def step(xb, idx):
@@ -325,26 +339,22 @@ class Build:
             with self.autocast():
                 with torch.no_grad():
                     z_o = train.teacher_logits(oracle, x, c['teacher_flip']).float()
-                feats = library(x)
-                z_e = {t: e(feats).float() for t, e in experts.items()}
-                loss = sum(train.ckd_loss(z_e[t], z_o[:, cols[t]], c['temperature'], c['alpha']) for t in experts)
+                z_e = stack(library(x)).float()
+                loss = stack_ckd_loss(z_e, z_o[:, cols], c['temperature'], c['alpha'])
                 if c['tune_consolidation']:
-                    tasks = random_queries(task_of_class[self.y[idx]], len(cols), c['tune_consolidation_query'], gen) \
+                    queries = random_queries(task_of_class[self.y[idx]], len(tasks), c['tune_consolidation_query'], gen) \
                         if c['tune_consolidation_query'] else None
-                    loss = loss + c['tune_consolidation'] * len(experts) * consolidation_loss(z_e, z_o, cols, c['temperature'], tasks)
+                    z_by_task = {t: z_e[:, i] for i, t in enumerate(tasks)}
+                    loss = loss + c['tune_consolidation'] * len(tasks) * consolidation_loss(z_by_task, z_o, cols_of, c['temperature'], queries)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            return loss / len(experts)
+            return loss / len(tasks)
 
         def evaluate():
-            feats = predict(library, self.xv)
-            with torch.no_grad():
-                z = {t: e(feats).float() for t, e in experts.items()}
-            accs = {t: float((cols[t][z[t][torch.isin(self.yv, cols[t])].argmax(1)] == self.yv[torch.isin(self.yv, cols[t])]).float().mean())
-                    for t in experts}
-            all_cols = torch.cat([cols[t] for t in z])
-            pred = all_cols[torch.cat(list(z.values()), 1).argmax(1)]
+            z = stack_logits(stack, predict(library, self.xv))
+            accs = self.task_top1(z, cols, tasks)
+            pred = cols.flatten()[z.flatten(1).argmax(1)]
             return {'val_task_top1_mean': sum(accs.values()) / len(accs), 'val_all_top1': float((pred == self.yv).float().mean()),
                     'val_task_top1': accs}
 
@@ -357,9 +367,9 @@ class Build:
                     'consolidation_query': c['tune_consolidation_query'], 'lr': c['tune_lr']}
         torch.save({**lib_ck, 'state_dict': _cpu(library.state_dict()), 'tune_cfg': tune_cfg, 'tune_history': history,
                     'metrics': {**lib_ck['metrics'], 'tune_wall_s': wall}}, tuned / 'library.pt')
-        for t, e in experts.items():
+        for t, state in zip(tasks, stack.expert_states()):
             s = saved[t]
-            torch.save({**s, 'state_dict': _cpu(e.state_dict()), 'tune_cfg': tune_cfg,
+            torch.save({**s, 'state_dict': _cpu(state), 'tune_cfg': tune_cfg,
                         'metrics': {**s['metrics'], 'val_task_top1': history[-1]['val_task_top1'][t], 'tune_wall_s': wall}},
                        tuned / 'experts' / f'{t}.pt')
 
@@ -374,7 +384,9 @@ class Build:
             spe = {k: math.ceil(len(self.x) / c[f'{k}_batch']) for k in ('oracle', 'library', 'expert', 'tune')}
             oracle = WideResNet(c['oracle_depth'], c['oracle_widen'], 100).to(self.device).to(memory_format=torch.channels_last)
             student = WideResNet(16, 1, 100).to(self.device).to(memory_format=torch.channels_last)
-            experts = [Expert(32, c['expert_width'], 5).to(self.device).to(memory_format=torch.channels_last) for _ in self.coarse_names]
+            experts = ExpertStack.from_experts([Expert(32, c['expert_width'], 5) for _ in self.coarse_names])
+            experts = experts.to(self.device).to(memory_format=torch.channels_last)
+            cols = torch.arange(5 * len(self.coarse_names), device=self.device).view(-1, 5) % 100
             lib = Library(16, 1).to(self.device).to(memory_format=torch.channels_last).eval()
 
             def timed(fn, batch, steps=8):
@@ -400,7 +412,7 @@ class Build:
                 with self.autocast():
                     with torch.no_grad():
                         f, z = lib(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
-                    sum(train.ckd_loss(e(f).float(), z[:, :5], 4.0, 0.3) for e in experts).backward()
+                    stack_ckd_loss(experts(f).float(), z[:, cols], 4.0, 0.3).backward()
 
             lib_train = Library(16, 1).to(self.device).to(memory_format=torch.channels_last)
 
@@ -409,7 +421,7 @@ class Build:
                     with torch.no_grad():
                         z = train.teacher_logits(oracle, x, c['teacher_flip']).float()
                     f = lib_train(x)
-                    sum(train.ckd_loss(e(f).float(), z[:, :5], 4.0, 0.3) for e in experts).backward()
+                    stack_ckd_loss(experts(f).float(), z[:, cols], 4.0, 0.3).backward()
 
             epoch_s = {'oracle': timed(oracle_step, c['oracle_batch']) * spe['oracle'],
                        'library': timed(library_step, c['library_batch']) * spe['library'],
