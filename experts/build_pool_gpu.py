@@ -6,6 +6,9 @@ stage checkpoints each epoch into --out and resumes from it. When the next epoch
 --budget_s, the run stops with exit status 3 after its last checkpoint: rerun to go on. With
 --return_dir, the build folder is also packed into chunks of at most 15 MiB there after every epoch
 (a device run's $OUT brings back at most 8 files of 16 MiB), and --resume_from unpacks such chunks.
+After the oracle, its logits for --teacher_views augmented views of every image stay on the GPU for the
+distillation stages (cache_teacher.py's idea; the first H100 run spent most of those stages in the
+oracle), and the 20 experts train as one grouped ExpertStack.
 
   python3 experts/build_pool_gpu.py --out=/tmp/build --return_dir=$OUT --budget_s=480       # on the GPU
   /usr/bin/python3 experts/build_pool_gpu.py --device=cpu --tiny --out=/tmp/gpu-tiny         # the same code, tiny, on a CPU
@@ -13,7 +16,7 @@ stage checkpoints each epoch into --out and resumes from it. When the next epoch
   /usr/bin/python3 experts/build_pool.py --out=DIR                                           # here: export the pool
 
 The build folder holds what the CPU stages write (oracle.pt, library.pt, experts/*.pt, and tuned/ as
-tune_library.py writes it, the oracle online instead of a teacher cache), so build_pool.py skips to the
+tune_library.py writes it; oracle.pt's weights in fp16), so build_pool.py skips to the
 export and results.py reads it. Test images are not needed on the GPU:
 --finish adds the test-set figures on this machine.
 """
@@ -64,12 +67,15 @@ DEFAULTS = {
     'temperature': 4.0,
     'alpha': 0.3,
     'teacher_flip': True,     # teacher logits averaged over the image and its mirror
+    'teacher_views': 10,      # after the oracle, its logits for K augmented views of every image, kept on the GPU for the
+                              # later stages (cache_teacher.py's idea); 0 = the oracle runs in every step
     'weight_decay': 5e-4,
     'n_train': 0,
     'seed': 0,
 }
 TINY = {'oracle_depth': 10, 'oracle_widen': 1, 'oracle_epochs': 2, 'library_epochs': 1, 'expert_epochs': 1, 'tune_epochs': 1,
-        'oracle_batch': 64, 'library_batch': 64, 'expert_batch': 64, 'tune_batch': 64, 'n_train': 512}
+        'oracle_batch': 64, 'library_batch': 64, 'expert_batch': 64, 'tune_batch': 64, 'n_train': 512,
+        'teacher_views': 2}
 CHUNK_BYTES = 15 * 2 ** 20
 
 
@@ -80,10 +86,17 @@ class BudgetSpent(Exception):
 def gpu_augment(xb, gen):
     """Random crop (4-pixel zero padding) and horizontal flip of a uint8 N x 3 x 32 x 32 batch, as one gather."""
     n, dev = len(xb), xb.device
-    padded = F.pad(xb, (4, 4, 4, 4))
     dx = torch.randint(0, 9, (n,), device=dev, generator=gen)
     dy = torch.randint(0, 9, (n,), device=dev, generator=gen)
     flip = torch.rand(n, device=dev, generator=gen) < 0.5
+    return gpu_crop(xb, dx, dy, flip)
+
+
+def gpu_crop(xb, dx, dy, flip):
+    """The 32 x 32 crop at offsets (dx, dy) of each zero-padded image, mirrored where flip."""
+    n, dev = len(xb), xb.device
+    dx, dy = dx.long(), dy.long()
+    padded = F.pad(xb, (4, 4, 4, 4))
     ar = torch.arange(32, device=dev)
     rows = dy[:, None] + ar
     cols = torch.where(flip[:, None], dx[:, None] + 31 - ar, dx[:, None] + ar)
@@ -133,8 +146,10 @@ class Build:
     def left(self):
         return self.cfg['budget_s'] - (time.time() - self.t0) if self.cfg['budget_s'] else math.inf
 
-    def epochs(self, name, modules, opt, epochs, batch, lr, step, evaluate, stage_cfg):
-        """Epoch loop on GPU-resident data with per-epoch checkpoints, resume and the time budget."""
+    def epochs(self, name, modules, opt, epochs, batch, lr, step, evaluate, stage_cfg, augment=None):
+        """Epoch loop on GPU-resident data with per-epoch checkpoints, resume and the time budget. step gets
+        augment(indices, generator) (default: the augmented images) and the indices."""
+        augment = augment or (lambda idx, g: gpu_augment(self.x[idx], g))
         ckpt_path = self.out / f'{name}.ckpt'
         gen = torch.Generator(device=self.device)
         gen.manual_seed(self.cfg['seed'])
@@ -163,8 +178,8 @@ class Build:
             for i in range(spe):
                 for g in opt.param_groups:
                     g['lr'] = train.lr_at(epoch * spe + i, epochs * spe, lr, 'onecycle')
-                xb = gpu_augment(self.x[perm[i * batch:(i + 1) * batch]], gen)
-                total += step(xb, perm[i * batch:(i + 1) * batch]).detach()
+                idx = perm[i * batch:(i + 1) * batch]
+                total += step(augment(idx, gen), idx).detach()
             for m in modules.values():
                 m.eval()
             metrics = {'epoch': epoch + 1, 'loss': float(total) / spe, **evaluate()}
@@ -214,7 +229,9 @@ class Build:
         scfg = self.stage_cfg('oracle_depth', 'oracle_widen', 'oracle_epochs', 'oracle_batch', 'oracle_lr', 'weight_decay')
         history, wall = self.epochs('oracle', {'model': model}, opt, c['oracle_epochs'], c['oracle_batch'], c['oracle_lr'],
                                     step, lambda: {'val_top1': self.top1(model)}, scfg)
-        torch.save({'state_dict': _cpu(model.state_dict()), 'cfg': {**scfg, 'epochs': c['oracle_epochs']},
+        # fp16 weights (loading casts them back): half the bytes a device run must return, at about 0.2 MB/s
+        torch.save({'state_dict': {k: v.half() if v.is_floating_point() else v for k, v in _cpu(model.state_dict()).items()},
+                    'weights_dtype': 'float16', 'cfg': {**scfg, 'epochs': c['oracle_epochs']},
                     'arch': {'depth': c['oracle_depth'], 'widen': c['oracle_widen']}, 'history': history,
                     'metrics': {'val_top1': history[-1]['val_top1'], 'test_top1': None, 'wall_s': wall, 'params': count_params(model),
                                 'precision': self.precision, 'device': torch.cuda.get_device_name() if self.device.type == 'cuda' else 'cpu'}},
@@ -226,6 +243,50 @@ class Build:
         m.load_state_dict(ck['state_dict'])
         return m.to(self.device).to(memory_format=torch.channels_last).eval()
 
+    def teacher_batches(self, oracle):
+        """augment for the distillation stages: (normalized augmented images, the oracle's float logits for them),
+        from the cached views (teacher_views > 0) or the oracle run on the batch."""
+        c = self.cfg
+        if not c['teacher_views']:
+            def online(idx, gen):
+                x = normalize(gpu_augment(self.x[idx], gen))
+                with torch.no_grad(), self.autocast():
+                    return x, train.teacher_logits(oracle, x, c['teacher_flip']).float()
+            return online
+        cache = self.teacher_cache(oracle)
+
+        def cached(idx, gen):
+            v = torch.randint(0, c['teacher_views'], (len(idx),), device=self.device, generator=gen)
+            # a flip-averaged view's logits fit either side of it
+            flip = torch.rand(len(idx), device=self.device, generator=gen) < 0.5 if c['teacher_flip'] else cache['flip'][idx, v]
+            x = normalize(gpu_crop(self.x[idx], cache['dx'][idx, v], cache['dy'][idx, v], flip))
+            return x, cache['logits'][idx, v].float()
+        return cached
+
+    def teacher_cache(self, oracle):
+        """The oracle's logits for teacher_views augmented views of every training image (fp16, on the device), built
+        once per process from a fixed seed, so a resumed run rebuilds the same views."""
+        if getattr(self, '_cache', None) is None:
+            c, n, k = self.cfg, len(self.x), self.cfg['teacher_views']
+            gen = torch.Generator(device=self.device)
+            gen.manual_seed(c['seed'] + 1)
+            dx = torch.randint(0, 9, (n, k), device=self.device, generator=gen, dtype=torch.uint8)
+            dy = torch.randint(0, 9, (n, k), device=self.device, generator=gen, dtype=torch.uint8)
+            flip = torch.rand(n, k, device=self.device, generator=gen) < 0.5
+            if c['teacher_flip']:  # the logits average both sides of each crop: no stored side
+                flip = torch.zeros_like(flip)
+            logits = torch.empty(n, k, 100, dtype=torch.float16, device=self.device)
+            t0 = time.time()
+            with torch.no_grad(), self.autocast():
+                for v in range(k):
+                    for s in range(0, n, 1000):
+                        x = normalize(gpu_crop(self.x[s:s + 1000], dx[s:s + 1000, v], dy[s:s + 1000, v], flip[s:s + 1000, v]))
+                        logits[s:s + 1000, v] = train.teacher_logits(oracle, x, c['teacher_flip']).half()
+            sync(self.device)
+            print(f'[teacher cache] {k} views of {n} images in {time.time() - t0:.1f}s', flush=True)
+            self._cache = {'dx': dx, 'dy': dy, 'flip': flip, 'logits': logits}
+        return self._cache
+
     def top1(self, model):
         return float((predict(model, self.xv).argmax(1) == self.yv).float().mean())
 
@@ -235,20 +296,18 @@ class Build:
         student = WideResNet(16, 1, 100).to(self.device).to(memory_format=torch.channels_last)
         opt = train.sgd(student.parameters(), {**c, 'lr': c['library_lr']})
 
-        def step(xb, idx):
-            x = normalize(xb)
+        def step(batch, idx):
+            x, teacher = batch
             with self.autocast():
-                with torch.no_grad():
-                    teacher = train.teacher_logits(oracle, x, c['teacher_flip'])
-                loss = train.kd_loss(student(x).float(), teacher.float(), c['temperature'])
+                loss = train.kd_loss(student(x).float(), teacher, c['temperature'])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             return loss
 
-        scfg = self.stage_cfg('library_epochs', 'library_batch', 'library_lr', 'temperature', 'teacher_flip', 'weight_decay')
+        scfg = self.stage_cfg('library_epochs', 'library_batch', 'library_lr', 'temperature', 'teacher_flip', 'teacher_views', 'weight_decay')
         history, wall = self.epochs('library', {'student': student}, opt, c['library_epochs'], c['library_batch'], c['library_lr'],
-                                    step, lambda: {'val_top1': self.top1(student)}, scfg)
+                                    step, lambda: {'val_top1': self.top1(student)}, scfg, self.teacher_batches(oracle))
         lib = Library(16, 1)
         lib.load_state_dict({k: v for k, v in _cpu(student.state_dict()).items() if k.split('.')[0] in ('conv1', 'block1', 'block2')})
         torch.save({'state_dict': lib.state_dict(), 'student_state_dict': _cpu(student.state_dict()), 'cfg': {**scfg, 'epochs': c['library_epochs']},
@@ -269,11 +328,11 @@ class Build:
         cols = torch.tensor([classes[t] for t in tasks], device=self.device)  # experts x classes
         opt = train.sgd(stack.parameters(), {**c, 'lr': c['expert_lr']})
 
-        def step(xb, idx):
-            x = normalize(xb)
+        def step(batch, idx):
+            x, z_o = batch
             with self.autocast():
                 with torch.no_grad():
-                    feats, z_o = library(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                    feats = library(x)
                 loss = stack_ckd_loss(stack(feats).float(), z_o[:, cols], c['temperature'], c['alpha'])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -286,8 +345,9 @@ class Build:
             accs = self.task_top1(stack_logits(stack, feats_val), cols, tasks)
             return {'val_task_top1_mean': sum(accs.values()) / len(accs), 'val_task_top1': accs}
 
-        scfg = self.stage_cfg('expert_epochs', 'expert_batch', 'expert_lr', 'expert_width', 'temperature', 'alpha', 'teacher_flip', 'weight_decay')
-        history, wall = self.epochs('experts', {'experts': stack}, opt, c['expert_epochs'], c['expert_batch'], c['expert_lr'], step, evaluate, scfg)
+        scfg = self.stage_cfg('expert_epochs', 'expert_batch', 'expert_lr', 'expert_width', 'temperature', 'alpha', 'teacher_flip', 'teacher_views', 'weight_decay')
+        history, wall = self.epochs('experts', {'experts': stack}, opt, c['expert_epochs'], c['expert_batch'], c['expert_lr'], step, evaluate, scfg,
+                                    self.teacher_batches(oracle))
         (self.out / 'experts').mkdir(exist_ok=True)
         for t, state in zip(tasks, stack.expert_states()):
             torch.save({'state_dict': _cpu(state), 'classes': classes[t], 'class_names': [self.fine_names[k] for k in classes[t]],
@@ -305,7 +365,7 @@ class Build:
         return accs
 
     def tune(self):
-        """tune_library.py's stage with the oracle online: library and experts trained jointly on the 20 CKD losses
+        """tune_library.py's stage on the GPU: library and experts trained jointly on the 20 CKD losses
         plus the consolidation term, written to OUT/tuned in tune_library.py's layout (oracle.pt comes with --finish)."""
         from tune_library import consolidation_loss, random_queries
         import numpy as np
@@ -334,11 +394,9 @@ class Build:
         modules = {'library': library, 'experts': stack}
         opt = train.sgd([p for m in modules.values() for p in m.parameters()], {**c, 'lr': c['tune_lr']})
 
-        def step(xb, idx):
-            x = normalize(xb)
+        def step(batch, idx):
+            x, z_o = batch
             with self.autocast():
-                with torch.no_grad():
-                    z_o = train.teacher_logits(oracle, x, c['teacher_flip']).float()
                 z_e = stack(library(x)).float()
                 loss = stack_ckd_loss(z_e, z_o[:, cols], c['temperature'], c['alpha'])
                 if c['tune_consolidation']:
@@ -359,8 +417,9 @@ class Build:
                     'val_task_top1': accs}
 
         scfg = self.stage_cfg('tune_epochs', 'tune_batch', 'tune_lr', 'tune_consolidation', 'tune_consolidation_query', 'temperature', 'alpha', 'teacher_flip',
-                               'weight_decay')
-        history, wall = self.epochs('tune', modules, opt, c['tune_epochs'], c['tune_batch'], c['tune_lr'], step, evaluate, scfg)
+                               'teacher_views', 'weight_decay')
+        history, wall = self.epochs('tune', modules, opt, c['tune_epochs'], c['tune_batch'], c['tune_lr'], step, evaluate, scfg,
+                                    self.teacher_batches(oracle))
         tuned = self.out / 'tuned'
         (tuned / 'experts').mkdir(parents=True, exist_ok=True)
         tune_cfg = {**scfg, 'epochs': c['tune_epochs'], 'consolidation': c['tune_consolidation'],
@@ -374,8 +433,9 @@ class Build:
                        tuned / 'experts' / f'{t}.pt')
 
     def plan_epochs(self):
-        """Epochs per stage that fill the budget (oracle 50 %, library 17 %, experts 10 %, joint tuning 13 %, the rest spare),
-        from a few timed steps of each stage on untrained models; kept in plan.json so a resumed run agrees."""
+        """Epochs per stage that fill the budget (after the teacher cache: oracle 55 %, library 13 %, experts 8 %, joint
+        tuning 12 %, the rest spare), from a few timed steps of each stage on untrained models; kept in plan.json so a
+        resumed run agrees."""
         path = self.out / 'plan.json'
         if path.exists():
             plan = json.loads(path.read_text())
@@ -402,24 +462,29 @@ class Build:
                 with self.autocast():
                     F.cross_entropy(oracle(x), self.y[:len(x)]).backward()
 
+            def teacher(x):  # with the cache, a step only looks its logits up
+                if c['teacher_views']:
+                    return torch.randn(len(x), 100, device=self.device)
+                with torch.no_grad():
+                    return train.teacher_logits(oracle, x, c['teacher_flip']).float()
+
             def library_step(x):
                 with self.autocast():
-                    with torch.no_grad():
-                        t = train.teacher_logits(oracle, x, c['teacher_flip'])
+                    t = teacher(x)
                     train.kd_loss(student(x).float(), t.float(), 4.0).backward()
 
             def expert_step(x):
                 with self.autocast():
+                    z = teacher(x)
                     with torch.no_grad():
-                        f, z = lib(x), train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                        f = lib(x)
                     stack_ckd_loss(experts(f).float(), z[:, cols], 4.0, 0.3).backward()
 
             lib_train = Library(16, 1).to(self.device).to(memory_format=torch.channels_last)
 
             def tune_step(x):
                 with self.autocast():
-                    with torch.no_grad():
-                        z = train.teacher_logits(oracle, x, c['teacher_flip']).float()
+                    z = teacher(x)
                     f = lib_train(x)
                     stack_ckd_loss(experts(f).float(), z[:, cols], 4.0, 0.3).backward()
 
@@ -441,11 +506,17 @@ class Build:
             for k in epoch_s:
                 if k != 'oracle':
                     epoch_s[k] += student_val
-            left = self.left()
-            share = {'oracle': 0.5, 'library': 0.17, 'expert': 0.1, 'tune': 0.13} if c['tune_epochs'] else {'oracle': 0.6, 'library': 0.2, 'expert': 0.12}
-            cap = {'oracle': 200, 'library': 100, 'expert': 60, 'tune': 60}
+            cache_s = 0.0
+            if c['teacher_views']:
+                def inference(x):
+                    with torch.no_grad(), self.autocast():
+                        train.teacher_logits(oracle, x, c['teacher_flip'])
+                cache_s = timed(inference, 1000) * math.ceil(len(self.x) / 1000) * c['teacher_views']
+            left = self.left() - cache_s * 1.15
+            share = {'oracle': 0.55, 'library': 0.13, 'expert': 0.08, 'tune': 0.12} if c['tune_epochs'] else {'oracle': 0.65, 'library': 0.15, 'expert': 0.1}
+            cap = {'oracle': 200, 'library': 100, 'expert': 100, 'tune': 60}
             plan = {f'{k}_epochs': max(1, min(cap[k], int(left * share[k] / (epoch_s[k] * 1.15)))) for k in share}
-            plan['epoch_seconds'] = epoch_s
+            plan['epoch_seconds'], plan['teacher_cache_seconds'] = epoch_s, cache_s
             path.write_text(json.dumps(plan, indent=1))
             del oracle, student, experts, lib, lib_train
         for k in ('oracle_epochs', 'library_epochs', 'expert_epochs', 'tune_epochs'):

@@ -45,6 +45,7 @@ def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
     done = gpu_build(f'--out={tmp_path / "b"}', f'--resume_from={tmp_path / "ret"}', '--tune_consolidation_query=3')
     assert done.returncode == 0, done.stdout + done.stderr
     assert '[oracle] resuming after epoch 1/2' in done.stdout and 'build complete' in done.stdout
+    assert '[teacher cache] 2 views of 512 images' in done.stdout  # the later stages read the oracle's cached logits
     b = tmp_path / 'b'
     assert len(list((b / 'experts').glob('*.pt'))) == 20 and not list(b.glob('*.ckpt'))
     assert len(list((b / 'tuned' / 'experts').glob('*.pt'))) == 20 and '[tune] epoch 1/1' in done.stdout
@@ -53,6 +54,7 @@ def test_a_budgeted_build_stops_resumes_from_its_chunks_and_exports(tmp_path):
     fin = gpu_build('--finish', f'--out={b}')
     assert fin.returncode == 0, fin.stdout + fin.stderr
     assert torch.load(b / 'oracle.pt')['metrics']['test_top1'] is not None
+    assert torch.load(b / 'oracle.pt')['state_dict']['conv1.weight'].dtype == torch.float16  # half the bytes to return
     assert torch.load(b / 'tuned' / 'oracle.pt')['metrics']['test_top1'] is not None
     assert torch.load(b / 'tuned' / 'library.pt')['metrics']['student_test_top1'] is not None
     # build_pool.py with its defaults finds every stage done (the GPU tuned with the oracle online) and exports tuned/
