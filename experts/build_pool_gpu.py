@@ -449,7 +449,7 @@ class Build:
             cols = torch.arange(5 * len(self.coarse_names), device=self.device).view(-1, 5) % 100
             lib = Library(16, 1).to(self.device).to(memory_format=torch.channels_last).eval()
 
-            def timed(fn, batch, steps=8):
+            def timed(fn, batch, steps=12):
                 for i in range(steps + 3):
                     if i == 3:
                         sync(self.device)
@@ -494,7 +494,8 @@ class Build:
             if c['tune_epochs']:
                 epoch_s['tune'] = timed(tune_step, c['tune_batch']) * spe['tune']
 
-            def val_s(model):  # each epoch ends on the validation split
+            def val_s(model):  # each epoch ends on the validation split (timed after a warm-up: cudnn's autotuning)
+                predict(model.eval(), self.xv[:1000])
                 sync(self.device)
                 t0 = time.time()
                 predict(model.eval(), self.xv)
