@@ -54,6 +54,18 @@ def run_stage(script, args, done_file, log):
     return time.time() - t0
 
 
+def joint_tuning_metrics(library):
+    """The manifest's joint tuning: its last run's settings, with the epochs and wall time of every run it went
+    through (a pool tuned again from a tuned pool lists both runs)."""
+    if 'tune_cfg' not in library:
+        return None
+    c = library['tune_cfg']
+    runs = library.get('tune_before', []) + [{'epochs': c['epochs'], 'wall_s': library['metrics']['tune_wall_s']}]
+    return {'epochs': sum(r['epochs'] for r in runs), 'consolidation': c.get('consolidation', 0.0),
+            'consolidationQuery': c.get('consolidation_query', 0), 'wall_s': sum(r['wall_s'] for r in runs),
+            **({'runs': [{'epochs': r['epochs'], 'wall_s': r['wall_s']} for r in runs]} if len(runs) > 1 else {})}
+
+
 def teacher_cache_metrics(outp, final):
     """The cache the experts learnt from, if they did: views, flip and the time it took to build."""
     cfg = torch.load(outp / 'experts' / 'people.pt', map_location='cpu')['cfg']
@@ -111,9 +123,7 @@ def main(argv):
     cache = teacher_cache_metrics(outp, final)
     library = torch.load(final / 'library.pt', map_location='cpu')
     experts = {p.stem: torch.load(p, map_location='cpu') for p in sorted((final / 'experts').glob('*.pt'))}
-    tuned = {'epochs': library['tune_cfg']['epochs'], 'consolidation': library['tune_cfg'].get('consolidation', 0.0),
-             'consolidationQuery': library['tune_cfg'].get('consolidation_query', 0),
-             'wall_s': library['metrics']['tune_wall_s']} if 'tune_cfg' in library else None
+    tuned = joint_tuning_metrics(library)
     metrics = {
         'oracle': {'arch': f'WRN-{oracle["arch"]["depth"]}-{oracle["arch"]["widen"]}', **oracle['metrics'],
                    'epochs': oracle['cfg']['epochs'], 'trainImages': oracle['cfg']['n_train'] or 45000},

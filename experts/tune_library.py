@@ -109,6 +109,7 @@ def main(argv):
     history, wall = train.run_epochs('tune_library', out / 'tune_library.ckpt', modules, opt, cfg, len(x), step, evaluate, gen)
     lib_ck = torch.load(base / 'library.pt', map_location='cpu')
     torch.save({**lib_ck, 'state_dict': library.cpu().state_dict(), 'tune_cfg': cfg, 'tune_history': history,
+                'tune_before': earlier_tunings(lib_ck),
                 'metrics': {**lib_ck['metrics'], 'tune_wall_s': wall}}, out / 'library.pt')
     (out / 'experts').mkdir(exist_ok=True)
     for t, e in experts.items():
@@ -118,6 +119,16 @@ def main(argv):
                    out / 'experts' / f'{t}.pt')
     print(f'tuned: mean val task top-1 {history[-1]["val_task_top1_mean"]:.4f}, all-{len(experts)}-task consolidated val top-1 '
           f'{history[-1]["val_all_top1"]:.4f}, {wall:.0f}s', flush=True)
+
+
+def earlier_tunings(lib_ck):
+    """The tunings a base that was itself tuned went through, oldest first, so a pool tuned twice says so."""
+    if 'tune_cfg' not in lib_ck:
+        return []
+    c = lib_ck['tune_cfg']
+    return lib_ck.get('tune_before', []) + [{'epochs': c['epochs'], 'consolidation': c.get('consolidation', 0.0),
+                                             'consolidation_query': c.get('consolidation_query', 0),
+                                             'wall_s': lib_ck['metrics']['tune_wall_s']}]
 
 
 def consolidation_loss(expert_logits, oracle_logits, cols, T, tasks=None):
