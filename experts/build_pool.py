@@ -37,6 +37,7 @@ DEFAULTS = {
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'tune_epochs': 60,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
     'tune_consolidation': 0.1,  # tune_library.py --consolidation: weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md section 7)
+    'tune_runs': 2,         # joint tunings one after another, each from the last one's library and experts (EXPERIMENTS.md section 11)
     'tune_consolidation_query': 0,  # tune_library.py --consolidation_query: 0 all experts, N >= 2 a random query of 2..N per image
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
@@ -115,10 +116,18 @@ def main(argv):
     run_stage('train_library.py', common + opt('library_epochs', 'epochs') + cache, outp / 'library.pt', None)
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     if cfg['tune_epochs']:
-        tune = [f'--base={outp}', f'--out={final}', f'--epochs={2 if quick else cfg["tune_epochs"]}',
-                f'--consolidation={cfg["tune_consolidation"]}',  # passed when 0 too: 0 turns the term off
-                f'--consolidation_query={cfg["tune_consolidation_query"]}'] + common[1:]
-        run_stage('tune_library.py', tune, final / 'experts' / 'people.pt', None)
+        runs = 1 if quick else max(1, cfg['tune_runs'])
+        if (final / 'experts' / 'people.pt').exists():
+            runs = 1  # finished: one skip message, whatever the folders of earlier runs hold
+        base = outp
+        for i in range(1, runs + 1):
+            out_i = final if i == runs else outp / f'tuned-{i}'  # each run starts from the one before
+            tune = [f'--base={base}', f'--out={out_i}', f'--epochs={2 if quick else cfg["tune_epochs"]}',
+                    f'--consolidation={cfg["tune_consolidation"]}',  # passed when 0 too: 0 turns the term off
+                    f'--consolidation_query={cfg["tune_consolidation_query"]}',
+                    f'--teacher_cache={outp / "teacher_cache.pt"}'] + common[1:]
+            run_stage('tune_library.py', tune, out_i / 'experts' / 'people.pt', None)
+            base = out_i
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
     cache = teacher_cache_metrics(outp, final)
     library = torch.load(final / 'library.pt', map_location='cpu')
