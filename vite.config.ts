@@ -1,6 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
-import { contentSecurityPolicy, serviceWorkerBuild } from './scripts/vite-app-plugins';
+import { contentSecurityPolicy, serviceWorkerBuild } from './scripts/vite-app-plugins.ts';
 
 // Cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer).
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };

@@ -1,5 +1,5 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
-import unit from './vitest.config';
+import unit from './vitest.config.ts';
 
 /** The unit tests minus the slow files (each 10-20 s: they spawn the CLI, train custom classes, run ONNX Runtime or pack the package). */
 const SLOW_UNIT_TESTS = [
