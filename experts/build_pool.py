@@ -36,7 +36,7 @@ DEFAULTS = {
     'teacher_views': 10,    # >0: library and experts learn from a cache of this many oracle views per image (cache_teacher.py); 0: the oracle runs every step
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'tune_epochs': 60,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
-    'tune_consolidation': 0.1,  # tune_library.py --consolidation: weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md section 7)
+    'tune_consolidation': '0.1,0.2',  # tune_library.py --consolidation per run, comma-separated (the last repeats): weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md sections 7, 12)
     'tune_runs': 2,         # joint tunings one after another, each from the last one's library and experts (EXPERIMENTS.md section 11)
     'tune_consolidation_query': 0,  # tune_library.py --consolidation_query: 0 all experts, N >= 2 a random query of 2..N per image
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
@@ -61,10 +61,24 @@ def joint_tuning_metrics(library):
     if 'tune_cfg' not in library:
         return None
     c = library['tune_cfg']
-    runs = library.get('tune_before', []) + [{'epochs': c['epochs'], 'wall_s': library['metrics']['tune_wall_s']}]
+    runs = library.get('tune_before', []) + [{'epochs': c['epochs'], 'consolidation': c.get('consolidation', 0.0),
+                                              'wall_s': library['metrics']['tune_wall_s']}]
     return {'epochs': sum(r['epochs'] for r in runs), 'consolidation': c.get('consolidation', 0.0),
             'consolidationQuery': c.get('consolidation_query', 0), 'wall_s': sum(r['wall_s'] for r in runs),
-            **({'runs': [{'epochs': r['epochs'], 'wall_s': r['wall_s']} for r in runs]} if len(runs) > 1 else {})}
+            **({'runs': [{'epochs': r['epochs'], 'consolidation': r.get('consolidation', 0.0), 'wall_s': r['wall_s']}
+                         for r in runs]} if len(runs) > 1 else {})}
+
+
+def consolidation_weights(text, runs):
+    """--tune_consolidation as one weight per tuning run: '0.1,0.2' gives run 1 0.1 and every later run 0.2
+    (with --tune_runs=1, only 0.1)."""
+    try:
+        weights = [float(w) for w in str(text).split(',')]
+    except ValueError:
+        raise SystemExit(f'error: --tune_consolidation={text} is not a comma-separated list of numbers (for example 0.1,0.2)')
+    if any(w < 0 for w in weights):
+        raise SystemExit(f'error: --tune_consolidation={text}: a consolidation weight cannot be negative')
+    return (weights + [weights[-1]] * runs)[:runs]
 
 
 def teacher_cache_metrics(outp, final):
@@ -103,6 +117,7 @@ def main(argv):
     opt = lambda key, flag: [f'--{flag}={cfg[key]}'] if cfg[key] else []
     outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
+    weights = consolidation_weights(cfg['tune_consolidation'], max(1, cfg['tune_runs']))  # a bad list fails before any stage
     run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
     if cfg['tune_epochs'] and not cfg['teacher_views']:
         raise SystemExit('error: --tune_epochs needs the teacher cache (--teacher_views above 0), or --tune_epochs=0 to skip the tuning')
@@ -123,7 +138,7 @@ def main(argv):
         for i in range(1, runs + 1):
             out_i = final if i == runs else outp / f'tuned-{i}'  # each run starts from the one before
             tune = [f'--base={base}', f'--out={out_i}', f'--epochs={2 if quick else cfg["tune_epochs"]}',
-                    f'--consolidation={cfg["tune_consolidation"]}',  # passed when 0 too: 0 turns the term off
+                    f'--consolidation={weights[i - 1]}',  # passed when 0 too: 0 turns the term off
                     f'--consolidation_query={cfg["tune_consolidation_query"]}',
                     f'--teacher_cache={outp / "teacher_cache.pt"}'] + common[1:]
             run_stage('tune_library.py', tune, out_i / 'experts' / 'people.pt', None)

@@ -9,7 +9,7 @@ EXPERTS = Path(__file__).resolve().parents[1]
 
 def test_one_command_builds_a_pool_whose_library_and_experts_learn_from_the_teacher_cache(tmp_path):
     args = [f'--out={tmp_path / "b"}', f'--pool={tmp_path / "pool"}', '--name=tiny', '--n_train=128', '--oracle_depth=10',
-            '--oracle_widen=1', '--oracle_epochs=1', '--library_epochs=1', '--expert_epochs=1', '--teacher_views=2', '--tune_epochs=2', '--tune_consolidation=0.05',
+            '--oracle_widen=1', '--oracle_epochs=1', '--library_epochs=1', '--expert_epochs=1', '--teacher_views=2', '--tune_epochs=2', '--tune_consolidation=0.05,0.1',
             '--tune_consolidation_query=4',
             '--precision=fp32', '--jobs=1']
     r = subprocess.run([sys.executable, 'build_pool.py', *args], cwd=EXPERTS, capture_output=True, text=True, timeout=900)
@@ -24,8 +24,9 @@ def test_one_command_builds_a_pool_whose_library_and_experts_learn_from_the_teac
     metrics = json.loads((tmp_path / 'b' / 'tuned' / 'metrics.json').read_text())
     assert metrics['teacherCache']['views'] == 2 and metrics['stageWallSeconds']['teacher cache'] > 0
     assert [r['epochs'] for r in metrics['jointTuning']['runs']] == [2, 2]  # --tune_runs=2 (the default): tuned again from tuned-1
+    assert [r['consolidation'] for r in metrics['jointTuning']['runs']] == [0.05, 0.1]  # one weight per run
     assert (tmp_path / 'b' / 'tuned-1' / 'library.pt').exists()
-    assert metrics['jointTuning']['epochs'] == 4 and metrics['jointTuning']['consolidation'] == 0.05 and metrics['jointTuning']['consolidationQuery'] == 4 and metrics['stageWallSeconds']['joint tuning'] > 0
+    assert metrics['jointTuning']['epochs'] == 4 and metrics['jointTuning']['consolidation'] == 0.1 and metrics['jointTuning']['consolidationQuery'] == 4 and metrics['stageWallSeconds']['joint tuning'] > 0
     base, tuned = (torch.load(tmp_path / 'b' / f / 'library.pt')['state_dict'] for f in ('.', 'tuned'))
     assert not torch.equal(base['conv1.weight'], tuned['conv1.weight'])  # tuned, and the base library kept as it was
     (tmp_path / 'b' / 'teacher_cache.pt').unlink()  # not committed: a build folder from git still exports

@@ -1,5 +1,7 @@
 """A pool tuned again from a tuned pool records both runs, and the manifest sums them."""
-from build_pool import joint_tuning_metrics
+import pytest
+
+from build_pool import consolidation_weights, joint_tuning_metrics
 from tune_library import earlier_tunings
 
 
@@ -26,4 +28,21 @@ def test_tuning_a_tuned_pool_twice_more_lists_every_run_oldest_first_and_sums_th
     assert earlier_tunings(second)[0]['consolidation'] == 0.05
     m = joint_tuning_metrics(third)
     assert m['epochs'] == 150 and m['wall_s'] == 350.0
-    assert m['runs'] == [{'epochs': 60, 'wall_s': 100.0}, {'epochs': 60, 'wall_s': 200.0}, {'epochs': 30, 'wall_s': 50.0}]
+    assert m['runs'] == [{'epochs': 60, 'consolidation': 0.05, 'wall_s': 100.0}, {'epochs': 60, 'consolidation': 0.1, 'wall_s': 200.0},
+                         {'epochs': 30, 'consolidation': 0.1, 'wall_s': 50.0}]
+    assert m['consolidation'] == 0.1  # the last run's
+
+
+def test_consolidation_weights_give_one_per_run_the_last_repeating():
+    assert consolidation_weights('0.1,0.2', 2) == [0.1, 0.2]
+    assert consolidation_weights('0.1,0.2', 1) == [0.1]
+    assert consolidation_weights('0.1,0.2', 3) == [0.1, 0.2, 0.2]
+    assert consolidation_weights(0.05, 2) == [0.05, 0.05]
+    assert consolidation_weights('0', 1) == [0.0]
+
+
+@pytest.mark.parametrize('bad, says', [('0.1,abc', 'comma-separated list of numbers'), ('', 'comma-separated list'),
+                                       ('0.1,-0.2', 'cannot be negative')])
+def test_a_bad_consolidation_list_is_refused_with_a_clear_message(bad, says):
+    with pytest.raises(SystemExit, match=says):
+        consolidation_weights(bad, 2)
