@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from poe import config, data
+from tune_library import earlier_tunings
 
 HERE = Path(__file__).resolve().parent
 DEFAULTS = {
@@ -61,8 +62,7 @@ def joint_tuning_metrics(library):
     if 'tune_cfg' not in library:
         return None
     c = library['tune_cfg']
-    runs = library.get('tune_before', []) + [{'epochs': c['epochs'], 'consolidation': c.get('consolidation', 0.0),
-                                              'wall_s': library['metrics']['tune_wall_s']}]
+    runs = earlier_tunings(library)  # the runs before it, then this one
     return {'epochs': sum(r['epochs'] for r in runs), 'consolidation': c.get('consolidation', 0.0),
             'consolidationQuery': c.get('consolidation_query', 0), 'wall_s': sum(r['wall_s'] for r in runs),
             **({'runs': [{'epochs': r['epochs'], 'consolidation': r.get('consolidation', 0.0), 'wall_s': r['wall_s']}
