@@ -1,5 +1,5 @@
 """One command from the dataset to a pool: oracle -> teacher cache -> library -> 20 CKD experts ->
-library and experts tuned jointly -> export.
+library and experts tuned jointly (three runs, the last two averaged) -> export.
 
   /usr/bin/python3 experts/build_pool.py --quick            # ~3 minutes on 2 cores, rough pool
   /usr/bin/python3 experts/build_pool.py                    # the full CPU build (hours)
@@ -38,7 +38,8 @@ DEFAULTS = {
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'tune_epochs': 60,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
     'tune_consolidation': '0.1,0.2',  # tune_library.py --consolidation per run, comma-separated (the last repeats): weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md sections 7, 12)
-    'tune_runs': 2,         # joint tunings one after another, each from the last one's library and experts (EXPERIMENTS.md section 11)
+    'tune_runs': 3,         # joint tunings one after another, each from the last one's library and experts (EXPERIMENTS.md sections 11, 14)
+    'tune_average': True,   # the exported build averages the weights of the last two runs (average_builds.py, EXPERIMENTS.md section 16); needs --tune_runs of 2 or more
     'tune_consolidation_query': 0,  # tune_library.py --consolidation_query: 0 all experts, N >= 2 a random query of 2..N per image
     'n_train': 0,           # first n training images only, in every stage (0 = all 45,000; for tests)
 }
@@ -66,7 +67,8 @@ def joint_tuning_metrics(library):
     return {'epochs': sum(r['epochs'] for r in runs), 'consolidation': c.get('consolidation', 0.0),
             'consolidationQuery': c.get('consolidation_query', 0), 'wall_s': sum(r['wall_s'] for r in runs),
             **({'runs': [{'epochs': r['epochs'], 'consolidation': r.get('consolidation', 0.0), 'wall_s': r['wall_s']}
-                         for r in runs]} if len(runs) > 1 else {})}
+                         for r in runs]} if len(runs) > 1 else {}),
+            **({'averaged': {'lastRuns': 2, 'weight': library['soup']['weight']}} if 'soup' in library else {})}
 
 
 def consolidation_weights(text, runs):
@@ -132,17 +134,22 @@ def main(argv):
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     if cfg['tune_epochs']:
         runs = 1 if quick else max(1, cfg['tune_runs'])
+        average = cfg['tune_average'] and runs > 1
         if (final / 'experts' / 'people.pt').exists():
-            runs = 1  # finished: one skip message, whatever the folders of earlier runs hold
+            runs, average = 0, False  # finished: one skip message, whatever the folders of earlier runs hold
+            print(f'== tune_library.py: done already ({final.name}/experts/people.pt exists), skipping', flush=True)
         base = outp
         for i in range(1, runs + 1):
-            out_i = final if i == runs else outp / f'tuned-{i}'  # each run starts from the one before
+            out_i = final if i == runs and not average else outp / f'tuned-{i}'  # each run starts from the one before
             tune = [f'--base={base}', f'--out={out_i}', f'--epochs={2 if quick else cfg["tune_epochs"]}',
                     f'--consolidation={weights[i - 1]}',  # passed when 0 too: 0 turns the term off
                     f'--consolidation_query={cfg["tune_consolidation_query"]}',
                     f'--teacher_cache={outp / "teacher_cache.pt"}'] + common[1:]
             run_stage('tune_library.py', tune, out_i / 'experts' / 'people.pt', None)
             base = out_i
+        if average:
+            soup = [f'--a={outp / f"tuned-{runs - 1}"}', f'--b={base}', f'--out={final}'] + ([f'--data={cfg["data"]}'] if cfg['data'] else [])
+            run_stage('average_builds.py', soup, final / 'experts' / 'people.pt', None)
     oracle = torch.load(outp / 'oracle.pt', map_location='cpu')
     cache = teacher_cache_metrics(outp, final)
     library = torch.load(final / 'library.pt', map_location='cpu')

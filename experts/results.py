@@ -163,7 +163,9 @@ def render(r, metrics):
         L.append(f'- Stage wall time on this machine ({metrics.get("machine", "")}): oracle {w["oracle"] / 60:.0f} min, '
                  f'library {w["library"] / 60:.0f} min, '
                  + (f'teacher cache {w["teacher cache"] / 60:.0f} min, ' if 'teacher cache' in w else '') + f'experts {w["experts"] / 60:.0f} min'
-                 + (f', library and experts tuned jointly {w["joint tuning"] / 60:.0f} min ({metrics["jointTuning"]["epochs"]} epochs, tune_library.py)' if 'joint tuning' in w else '') + '.')
+                 + (f', library and experts tuned jointly {w["joint tuning"] / 60:.0f} min ({metrics["jointTuning"]["epochs"]} epochs, tune_library.py'
+                    + (f'; the weights of its last {metrics["jointTuning"]["averaged"]["lastRuns"]} runs averaged, average_builds.py'
+                       if metrics['jointTuning'].get('averaged') else '') + ')' if 'joint tuning' in w else '') + '.')
     L += ['', '## Each expert on its own superclass (top-1 among its 5 classes)', '', '| expert | top-1 % | params |', '|---|---|---|']
     L += [f'| {t} | {pct(e["test_task_top1"])} | {e["params"]:,} |' for t, e in r['experts'].items()]
     L += ['', '## Consolidated accuracy, all combinations of the six superclasses', '',

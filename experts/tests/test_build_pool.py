@@ -23,10 +23,12 @@ def test_one_command_builds_a_pool_whose_library_and_experts_learn_from_the_teac
     assert len(manifest['experts']) == 20
     metrics = json.loads((tmp_path / 'b' / 'tuned' / 'metrics.json').read_text())
     assert metrics['teacherCache']['views'] == 2 and metrics['stageWallSeconds']['teacher cache'] > 0
-    assert [r['epochs'] for r in metrics['jointTuning']['runs']] == [2, 2]  # --tune_runs=2 (the default): tuned again from tuned-1
-    assert [r['consolidation'] for r in metrics['jointTuning']['runs']] == [0.05, 0.1]  # one weight per run
-    assert (tmp_path / 'b' / 'tuned-1' / 'library.pt').exists()
-    assert metrics['jointTuning']['epochs'] == 4 and metrics['jointTuning']['consolidation'] == 0.1 and metrics['jointTuning']['consolidationQuery'] == 4 and metrics['stageWallSeconds']['joint tuning'] > 0
+    assert [r['epochs'] for r in metrics['jointTuning']['runs']] == [2, 2, 2]  # --tune_runs=3 (the default): each run from the one before
+    assert [r['consolidation'] for r in metrics['jointTuning']['runs']] == [0.05, 0.1, 0.1]  # one weight per run, the last repeating
+    assert metrics['jointTuning']['averaged'] == {'lastRuns': 2, 'weight': 0.5}  # the exported build averages tuned-2 and tuned-3
+    soup, second, third = (torch.load(tmp_path / 'b' / f / 'library.pt')['state_dict']['conv1.weight'] for f in ('tuned', 'tuned-2', 'tuned-3'))
+    assert torch.allclose(soup, (second + third) / 2)
+    assert metrics['jointTuning']['epochs'] == 6 and metrics['jointTuning']['consolidation'] == 0.1 and metrics['jointTuning']['consolidationQuery'] == 4 and metrics['stageWallSeconds']['joint tuning'] > 0
     base, tuned = (torch.load(tmp_path / 'b' / f / 'library.pt')['state_dict'] for f in ('.', 'tuned'))
     assert not torch.equal(base['conv1.weight'], tuned['conv1.weight'])  # tuned, and the base library kept as it was
     (tmp_path / 'b' / 'teacher_cache.pt').unlink()  # not committed: a build folder from git still exports
