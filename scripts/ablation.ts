@@ -28,6 +28,7 @@ const SHIPPED: { commit: string; lever: string }[] = [
   { commit: '6a5fad5', lever: 'same oracle, library and experts; consolidation term weight 0.05 → 0.1' },
   { commit: '54891c1', lever: 'same oracle, library and experts; a second 60-epoch joint tuning (W = 0.1) from the pool above' },
   { commit: '52d4829', lever: 'same oracle, library and experts; the second joint tuning with consolidation weight 0.1 → 0.2 (from the single-tuning pool, 6a5fad5)' },
+  { commit: '516137a', lever: 'same oracle, library and experts; a third joint tuning (W = 0.2) from the pool above, and the weights of the second and third averaged (average_builds.py)' },
 ];
 
 interface Metrics {
