@@ -72,6 +72,9 @@ def main(argv):
     a, b, out = train.out_dir({'out': cfg['a']}), train.out_dir({'out': cfg['b']}), train.out_dir(cfg)
     if out.resolve() in (a.resolve(), b.resolve()):
         raise SystemExit('error: --out must differ from --a and --b')
+    for build in (a, b):
+        if not (build / 'library.pt').exists() or not list((build / 'experts').glob('*.pt')) or not (build / 'oracle.pt').exists():
+            raise SystemExit(f'error: {build} is not a build folder (it needs oracle.pt, library.pt and experts/*.pt)')
     lib_a, exp_a = load_build(a)
     lib_b, exp_b = load_build(b)
     if exp_a.keys() != exp_b.keys():
