@@ -1,19 +1,16 @@
 """Weight averaging of two builds that share their architecture ("model soup", EXPERIMENTS.md section 16):
-library and every expert become (1 - weight) * A + weight * B, parameter by parameter. Averaged weights
-are paired with the averaged BatchNorm statistics (--bn=interpolate, the default), or with statistics measured
-again (--bn=recompute: one pass of library and experts in training mode over the training split, with the
-tuning's augmentation, seeded), which scored lower on validation (EXPERIMENTS.md section 16).
+library and every expert become (1 - weight) * A + weight * B, parameter by parameter, BatchNorm statistics
+included (measuring them again on the training split scored lower on validation: section 16).
 Writes a build folder for validate_build.py; the pool format and sizes are unchanged.
 
-  /usr/bin/python3 experts/average_builds.py --a=experts/checkpoints/wrn16-4-lib/tuned --b=experts/checkpoints/wrn16-4-lib/tuned-3 --out=/tmp/soup
+  /usr/bin/python3 experts/average_builds.py --a=experts/checkpoints/wrn16-4-lib/tuned-2 --b=experts/checkpoints/wrn16-4-lib/tuned-3 --out=/tmp/soup
   /usr/bin/python3 experts/validate_build.py --build experts/checkpoints/wrn16-4-lib/tuned --build /tmp/soup
 
-Under a minute on 2 cores (4 more with --bn=recompute); it prints the soup's validation figures.
+Under a minute on 2 cores; it prints the average's validation figures.
 """
 import shutil
 import sys
 
-import numpy as np
 import torch
 
 from poe import config, data, train
@@ -24,11 +21,8 @@ DEFAULTS = {
     'a': 'experts/checkpoints/wrn16-4-lib/tuned',  # build folder: oracle.pt, library.pt, experts/
     'b': '',                # build folder of the same architecture and superclasses
     'weight': 0.5,          # of --b
-    'bn': 'interpolate',    # interpolate | recompute
     'out': 'experts/checkpoints/soup',
     'data': '',             # CIFAR-100 folder; empty = $POE_DATA_DIR or ../shared/datasets/cifar-100-binary
-    'batch_size': 256,
-    'seed': 0,
 }
 
 
@@ -39,36 +33,13 @@ def average(sa, sb, w):
     return {k: (1 - w) * sa[k] + w * sb[k] if sa[k].is_floating_point() else sa[k] for k in sa}
 
 
-def recompute_bn(lib, experts, x, batch_size, seed):
-    """BatchNorm running statistics of library and experts measured again on augmented training images."""
-    modules = [lib, *experts]
-    bns = [m for mod in modules for m in mod.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over all batches
-    gen = np.random.default_rng(seed)
-    for mod in modules:
-        mod.train()
-    with torch.no_grad():
-        for idx in data.batches(len(x), batch_size, gen):
-            feats = lib(data.normalize(data.augment(x[idx], gen)))
-            for e in experts:
-                e(feats)
-    for m in bns:
-        m.momentum = 0.1
-    for mod in modules:
-        mod.eval()
-
-
 def main(argv):
     cfg = config.parse(DEFAULTS, argv, __doc__)
-    if cfg['bn'] not in ('recompute', 'interpolate'):
-        raise SystemExit('error: --bn must be recompute or interpolate')
     if not cfg['b']:
         raise SystemExit('error: --b (the second build) is required')
     if not 0 <= cfg['weight'] <= 1:
         raise SystemExit('error: --weight must be between 0 and 1')
-    train.setup(cfg['seed'], 'cpu')
+    train.setup(0, 'cpu')
     a, b, out = train.out_dir({'out': cfg['a']}), train.out_dir({'out': cfg['b']}), train.out_dir(cfg)
     if out.resolve() in (a.resolve(), b.resolve()):
         raise SystemExit('error: --out must differ from --a and --b')
@@ -83,9 +54,6 @@ def main(argv):
     lib_a.load_state_dict(average(lib_a.state_dict(), lib_b.state_dict(), w))
     for t, (e, _, _) in exp_a.items():
         e.load_state_dict(average(e.state_dict(), exp_b[t][0].state_dict(), w))
-    if cfg['bn'] == 'recompute':
-        x, _, _ = data.load_split('train', cfg['data'] or None)
-        recompute_bn(lib_a, [e for e, _, _ in exp_a.values()], x, cfg['batch_size'], cfg['seed'])
     cols = {t: torch.tensor(c) for t, (_, c, _) in exp_a.items()}
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
     val = consolidated_val(lib_a, {t: e for t, (e, _, _) in exp_a.items()}, cols, xv, yv, torch.device('cpu'))
@@ -94,7 +62,7 @@ def main(argv):
     (out / 'experts').mkdir(parents=True)
     shutil.copy2(a / 'oracle.pt', out / 'oracle.pt')
     # the settings, history and earlier runs are --b's (the later run, for a pool tuned once more); 'soup' says what was averaged
-    soup = {'a': a.name, 'b': b.name, 'weight': w, 'bn': cfg['bn'], 'val_all_top1': val['val_all_top1']}
+    soup = {'a': a.name, 'b': b.name, 'weight': w, 'val_all_top1': val['val_all_top1']}
     ck = torch.load(b / 'library.pt', map_location='cpu')
     torch.save({**ck, 'state_dict': lib_a.state_dict(), 'soup': soup}, out / 'library.pt')
     for t, (e, _, _) in exp_a.items():
@@ -102,7 +70,7 @@ def main(argv):
         torch.save({**ck, 'state_dict': e.state_dict(), 'soup': soup,
                     'metrics': {**ck['metrics'], 'val_task_top1': val['val_task_top1'][t]}}, out / 'experts' / f'{t}.pt')
     print(f'val: mean task top-1 {val["val_task_top1_mean"]:.4f}, all {len(exp_a)} experts at once {val["val_all_top1"]:.4f}', flush=True)
-    print(f'averaged build written to {out} ({1 - w:g} x {a.name} + {w:g} x {b.name}, BatchNorm {cfg["bn"]})', flush=True)
+    print(f'averaged build written to {out} ({1 - w:g} x {a.name} + {w:g} x {b.name})', flush=True)
 
 
 if __name__ == '__main__':

@@ -66,6 +66,10 @@ def error_split(experts, logits, y):
     return {'right_expert': 100 * float(right_expert.mean()), 'within_expert': 100 * float(np.mean(within))}
 
 
+def query_cells(by_size):
+    return ' | '.join(f'{s["mean"]:.2f} ({s["oracle_mean"]:.1f})' for s in by_size.values())
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--build', type=Path, action='append', required=True, help='build folder (oracle.pt, library.pt, experts/); repeat to compare')
@@ -81,8 +85,8 @@ def main(argv):
     for b in args.build:
         b = b if b.is_absolute() else data.REPO_ROOT / b if not b.exists() else b
         r = validate(b, xv, yv)
-        wide.append(f'| {b.name} | ' + ' | '.join(f'{s["mean"]:.2f} ({s["oracle_mean"]:.1f})' for s in r['wide'].values()) + ' |')
-        print(f'| {b.name} | {r["task_mean"]:.2f} | ' + ' | '.join(f'{s["mean"]:.2f} ({s["oracle_mean"]:.1f})' for s in r['six'].values())
+        wide.append(f'| {b.name} | {query_cells(r["wide"])} |')
+        print(f'| {b.name} | {r["task_mean"]:.2f} | {query_cells(r["six"])}'
               + f' | {r["right_expert"]:.2f} ({r["oracle"]["right_expert"]:.1f}) | {r["within_expert"]:.2f} ({r["oracle"]["within_expert"]:.1f}) | {r["all"]:.2f} |', flush=True)
     print(f'\nThe same builds on {WIDE_QUERIES} random n-superclass queries from all 20 (seeded, the same for every build), mean top-1 % (oracle):')
     print('| build | ' + ' | '.join(f'n={n} % (oracle)' for n in range(2, 7)) + ' |')

@@ -52,7 +52,7 @@ def test_the_written_build_is_the_midpoint_of_library_and_every_expert(tmp_path)
     assert soup['soup']['weight'] == 0.5 and soup['soup']['b'] == 'b' and 0 <= soup['metrics']['val_task_top1'] <= 1
 
 
-@pytest.mark.parametrize('args, says', [(['--weight=1.5'], 'between 0 and 1'), (['--bn=median'], 'recompute or interpolate'),
+@pytest.mark.parametrize('args, says', [(['--weight=1.5'], 'between 0 and 1'), (['--bn=median'], 'unknown setting --bn'),
                                         (['--b='], '--b .* is required'), ([], 'is not a build folder .*library.pt')])
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, args, says):
     r = subprocess.run([sys.executable, 'average_builds.py', f'--a={tmp_path}', f'--b={tmp_path}', *args],
