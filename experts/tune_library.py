@@ -35,7 +35,7 @@ DEFAULTS = {
     'consolidation': 0.1,  # (val all-20 at 60 epochs: 0 gives 66.1 %, 0.05 gives 68.2 %, 0.1 gives 69.0 %; 0.5 diverged) weight (relative to the 20 CKD losses together) of KD from the oracle's 100-way logits to all experts' concatenated logits
     'consolidation_temperature': 0.0,  # the consolidation term's KD temperature; 0 = --temperature
     'consolidation_query': 0,  # 0: the term consolidates all 20 experts; N >= 2: each image its own random query of 2..N superclasses, its own among them
-    'teacher_cache': 'teacher_cache.pt',  # in --base
+    'teacher_cache': 'teacher_cache.pt',  # in --base; a,b joins the views of several caches of the same oracle
     'precision': 'auto',
     'n_train': 0,
     'seed': 3,
@@ -61,7 +61,7 @@ def main(argv):
     x, y, _ = data.load_split('train', cfg['data'] or None)
     if cfg['n_train']:
         x, y = x[:cfg['n_train']], y[:cfg['n_train']]
-    cache = teacher_cache.load(base / cfg['teacher_cache'], base / 'oracle.pt', len(x))
+    cache = teacher_cache.load_joined([base / f for f in cfg['teacher_cache'].split(',')], base / 'oracle.pt', len(x))
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
 
     library = Library(16, 1)

@@ -87,3 +87,20 @@ def load(path, oracle_path, n):
     if meta['oracle_sha256'] != file_sha256(oracle_path):
         raise SystemExit(f'error: teacher cache {path} was built from another oracle than {oracle_path}; rebuild it')
     return TeacherCache(state)
+
+
+def load_joined(paths, oracle_path, n):
+    """Several finished caches of the same oracle (built with different seeds) as one cache of all their views."""
+    caches = [load(p, oracle_path, n) for p in paths]
+    if len(caches) == 1:
+        return caches[0]
+    if len({c.meta['flip'] for c in caches}) > 1:
+        raise SystemExit('error: teacher caches ' + ', '.join(map(str, paths)) + ' mix flip-averaged and plain views; '
+                         'join caches built with the same --flip')
+    views = sum(c.views for c in caches)
+    meta = {**caches[0].meta, 'views': views, 'seed': [c.meta['seed'] for c in caches]}
+    return TeacherCache({'meta': meta, 'dx': np.concatenate([c.dx for c in caches], 1),
+                         'dy': np.concatenate([c.dy for c in caches], 1),
+                         'flip': np.concatenate([c.flip for c in caches], 1),
+                         'logits': torch.cat([c.logits for c in caches], 1),
+                         'wall_s': sum(c.wall_s for c in caches)})

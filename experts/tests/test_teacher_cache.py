@@ -75,6 +75,24 @@ def test_a_cache_of_another_oracle_or_dataset_is_refused(tmp_path):
         build(tmp_path)
 
 
+
+def test_caches_of_two_seeds_join_into_one_of_all_their_views(tmp_path):
+    make_oracle(tmp_path, 0)
+    oracle, _ = load_oracle(tmp_path, torch.device('cpu'))
+    made = [teacher_cache.build(oracle, tmp_path / 'oracle.pt', images(), tmp_path / f'c{seed}.pt', 2, True, seed, 'fp32',
+                                torch.device('cpu'), batch_size=40) for seed in (3, 4)]
+    joined = teacher_cache.load_joined([tmp_path / 'c3.pt', tmp_path / 'c4.pt'], tmp_path / 'oracle.pt', N)
+    assert joined.views == 4 and joined.logits.shape == (N, 4, 100) and joined.meta['seed'] == [3, 4]
+    assert torch.equal(joined.logits[:, 2:], made[1].logits) and (joined.dx[:, :2] == made[0].dx).all()
+    _, z = joined.batch(images(), np.zeros(200, int), np.random.default_rng(0))  # image 0, 200 draws
+    drawn = {v for row in z for v in range(4) if torch.equal(row, joined.logits[0, v].float())}
+    assert drawn == {0, 1, 2, 3}  # the student draws the views of both caches
+    teacher_cache.build(oracle, tmp_path / 'oracle.pt', images(), tmp_path / 'plain.pt', 2, False, 5, 'fp32',
+                        torch.device('cpu'), batch_size=40)
+    with pytest.raises(SystemExit, match='mix flip-averaged and plain views'):
+        teacher_cache.load_joined([tmp_path / 'c3.pt', tmp_path / 'plain.pt'], tmp_path / 'oracle.pt', N)
+
+
 def run(script, *args):
     r = subprocess.run([sys.executable, script, *args], cwd=EXPERTS, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
