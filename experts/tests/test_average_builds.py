@@ -1,4 +1,4 @@
-"""average_builds.py: the weight average of two builds, parameter by parameter, written as a build folder."""
+"""average_builds.py: the weight average of two (or more) builds, parameter by parameter, written as a build folder."""
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +51,24 @@ def test_the_written_build_is_the_midpoint_of_library_and_every_expert(tmp_path)
     soup = torch.load(tmp_path / 'soup' / 'experts' / 'people.pt')
     assert soup['soup']['weight'] == 0.5 and soup['soup']['b'] == 'b' and 0 <= soup['metrics']['val_task_top1'] <= 1
 
+
+
+def test_several_b_builds_are_averaged_uniformly_with_a(tmp_path):
+    builds = [_build(tmp_path / name, seed) for seed, name in enumerate('abc')]
+    r = subprocess.run([sys.executable, 'average_builds.py', f'--a={builds[0]}', f'--b={builds[1]},{builds[2]}',
+                        f'--out={tmp_path / "soup"}'], cwd=EXPERTS, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert '0.333 x a + 0.333 x b + 0.333 x c' in r.stdout
+    for rel in ('library.pt', 'experts/trees.pt'):
+        states = [torch.load(f / rel)['state_dict'] for f in builds]
+        so = torch.load(tmp_path / 'soup' / rel)['state_dict']
+        for k in so:
+            if so[k].is_floating_point():
+                assert torch.allclose(so[k], sum(s[k] for s in states) / 3, atol=1e-6), (rel, k)
+    assert torch.load(tmp_path / 'soup' / 'library.pt')['soup']['b'] == ['b', 'c']
+    r = subprocess.run([sys.executable, 'average_builds.py', f'--a={builds[0]}', f'--b={builds[1]},{builds[2]}',
+                        '--weight=0.3', f'--out={tmp_path / "soup2"}'], cwd=EXPERTS, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and 'averaged uniformly' in r.stderr
 
 @pytest.mark.parametrize('args, says', [(['--weight=1.5'], 'between 0 and 1'), (['--bn=median'], 'unknown setting --bn'),
                                         (['--b='], '--b .* is required'), ([], 'is not a build folder .*library.pt')])
