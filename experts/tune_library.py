@@ -34,6 +34,7 @@ DEFAULTS = {
     'alpha': 0.3,
     'consolidation': 0.1,  # (val all-20 at 60 epochs: 0 gives 66.1 %, 0.05 gives 68.2 %, 0.1 gives 69.0 %; 0.5 diverged) weight (relative to the 20 CKD losses together) of KD from the oracle's 100-way logits to all experts' concatenated logits
     'consolidation_temperature': 0.0,  # the consolidation term's KD temperature; 0 = --temperature
+    'label_weight': 0.0,    # weight (like --consolidation's) of cross-entropy from the true labels to all experts' concatenated logits (EXPERIMENTS.md section 20)
     'consolidation_query': 0,  # 0: the term consolidates all 20 experts; N >= 2: each image its own random query of 2..N superclasses, its own among them
     'teacher_cache': 'teacher_cache.pt',  # in --base; a,b joins the views of several caches of the same oracle
     'precision': 'auto',
@@ -98,6 +99,8 @@ def main(argv):
             if cfg['consolidation']:
                 loss = loss + cfg['consolidation'] * len(experts) * consolidation_loss(
                     z_e, z_o, cols, cons_T, tasks if cfg['consolidation_query'] else None)
+            if cfg['label_weight']:
+                loss = loss + cfg['label_weight'] * len(experts) * label_loss(z_e, cols, torch.as_tensor(y[idx], device=device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -141,6 +144,15 @@ def consolidation_loss(expert_logits, oracle_logits, cols, T, tasks=None):
         out = ~torch.repeat_interleave(tasks, torch.tensor([len(cols[t]) for t in expert_logits], device=tasks.device), 1)
         z_e, z_o = z_e.masked_fill(out, -1e4), z_o.masked_fill(out, -1e4)  # softmax 0 there, and 0 * log 0 stays finite
     return train.kd_loss(z_e, z_o, T)
+
+
+def label_loss(expert_logits, cols, labels):
+    """Cross-entropy from the true labels to the model consolidating every expert (their logits side by side):
+    the ground truth, which the oracle only approximates, on the ranking that every query uses."""
+    order = torch.cat([cols[t] for t in expert_logits])
+    position = torch.full((int(order.max()) + 1,), -100, dtype=torch.long, device=order.device)
+    position[order] = torch.arange(len(order), device=order.device)
+    return torch.nn.functional.cross_entropy(torch.cat(list(expert_logits.values()), 1), position[labels], ignore_index=-100)
 
 
 def random_queries(own, n_tasks, largest, gen):

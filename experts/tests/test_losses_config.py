@@ -84,6 +84,17 @@ def test_the_consolidation_loss_sees_offsets_between_experts_that_each_experts_o
     assert consolidation_loss(together, z_o, cols, 4.0).item() == pytest.approx(0.0, abs=1e-6)
 
 
+
+def test_the_label_loss_is_cross_entropy_over_all_experts_logits_in_their_class_order():
+    from tune_library import label_loss
+    cols = {'a': torch.tensor([3, 0]), 'b': torch.tensor([1, 4, 2])}
+    z = {'a': torch.tensor([[0.0, 5.0]]), 'b': torch.tensor([[1.0, 2.0, 0.5]])}
+    # class 0 is expert a's second column: the 5th logit overall wins, so the loss is small; class 2 (b's third) is not
+    want = lambda k: -torch.log_softmax(torch.tensor([0.0, 5.0, 1.0, 2.0, 0.5]), 0)[k].item()
+    assert label_loss(z, cols, torch.tensor([0])).item() == pytest.approx(want(1), rel=1e-5)
+    assert label_loss(z, cols, torch.tensor([2])).item() == pytest.approx(want(4), rel=1e-5)
+    assert label_loss(z, cols, torch.tensor([0])).item() < 0.1 < label_loss(z, cols, torch.tensor([2])).item()
+
 def test_a_calibration_folded_into_the_fc_scales_and_shifts_the_experts_logits():
     from calibrate_experts import fit, fold
     from poe.wrn import Expert
