@@ -52,7 +52,6 @@ def test_the_written_build_is_the_midpoint_of_library_and_every_expert(tmp_path)
     assert soup['soup']['weight'] == 0.5 and soup['soup']['b'] == 'b' and 0 <= soup['metrics']['val_task_top1'] <= 1
 
 
-
 def test_several_b_builds_are_averaged_uniformly_with_a(tmp_path):
     builds = [_build(tmp_path / name, seed) for seed, name in enumerate('abc')]
     r = subprocess.run([sys.executable, 'average_builds.py', f'--a={builds[0]}', f'--b={builds[1]},{builds[2]}',
@@ -69,6 +68,7 @@ def test_several_b_builds_are_averaged_uniformly_with_a(tmp_path):
     r = subprocess.run([sys.executable, 'average_builds.py', f'--a={builds[0]}', f'--b={builds[1]},{builds[2]}',
                         '--weight=0.3', f'--out={tmp_path / "soup2"}'], cwd=EXPERTS, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and 'averaged uniformly' in r.stderr
+
 
 @pytest.mark.parametrize('args, says', [(['--weight=1.5'], 'between 0 and 1'), (['--bn=median'], 'unknown setting --bn'),
                                         (['--b='], '--b .* is required'), ([], 'is not a build folder .*library.pt')])

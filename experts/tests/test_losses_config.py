@@ -84,7 +84,6 @@ def test_the_consolidation_loss_sees_offsets_between_experts_that_each_experts_o
     assert consolidation_loss(together, z_o, cols, 4.0).item() == pytest.approx(0.0, abs=1e-6)
 
 
-
 def test_the_label_loss_is_cross_entropy_over_all_experts_logits_in_their_class_order():
     from tune_library import label_loss
     cols = {'a': torch.tensor([3, 0]), 'b': torch.tensor([1, 4, 2])}
@@ -94,6 +93,7 @@ def test_the_label_loss_is_cross_entropy_over_all_experts_logits_in_their_class_
     assert label_loss(z, cols, torch.tensor([0])).item() == pytest.approx(want(1), rel=1e-5)
     assert label_loss(z, cols, torch.tensor([2])).item() == pytest.approx(want(4), rel=1e-5)
     assert label_loss(z, cols, torch.tensor([0])).item() < 0.1 < label_loss(z, cols, torch.tensor([2])).item()
+
 
 def test_a_calibration_folded_into_the_fc_scales_and_shifts_the_experts_logits():
     from calibrate_experts import fit, fold

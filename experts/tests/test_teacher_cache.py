@@ -75,7 +75,6 @@ def test_a_cache_of_another_oracle_or_dataset_is_refused(tmp_path):
         build(tmp_path)
 
 
-
 def test_caches_of_two_seeds_join_into_one_of_all_their_views(tmp_path):
     make_oracle(tmp_path, 0)
     oracle, _ = load_oracle(tmp_path, torch.device('cpu'))
