@@ -33,7 +33,7 @@ DEFAULTS = {
     'alpha': 0.3,           # weight of the L1 scale loss
     'kl_weight': '',        # '' uniform (the paper) | task_mass: soft loss weighted by the oracle's probability of the task
     'teacher_flip': False,  # oracle logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
-    'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step)
+    'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step); a,b joins several caches' views
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'jobs': 1,              # parallel processes, experts split between them
@@ -120,7 +120,7 @@ def teacher(out, cfg, n, device):
         return load_oracle(out, device)[0], None
     if cfg['teacher_flip']:
         raise SystemExit('error: --teacher_flip applies to the oracle run every step; a cache fixes it when built (cache_teacher.py --flip)')
-    return None, teacher_cache.load(out / cfg['teacher_cache'], out / 'oracle.pt', n)
+    return None, teacher_cache.load_joined([out / f for f in cfg['teacher_cache'].split(',')], out / 'oracle.pt', n)
 
 
 def run_parallel(cfg, tasks, argv, quick):

@@ -22,7 +22,7 @@ DEFAULTS = {
     'weight_decay': 5e-4,
     'temperature': 4.0,     # KD temperature T
     'teacher_flip': False,  # teacher logits averaged over the image and its mirror (a stronger teacher, 2x oracle cost)
-    'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step)
+    'teacher_cache': '',    # file in --out made by cache_teacher.py: stored oracle logits of K views (no oracle pass per step); a,b joins several caches' views
     'precision': 'auto',    # auto | bf16 | fp32: auto picks bf16 autocast only where the hardware has native bf16
     'n_train': 0,           # first n training images only (0 = all 45,000)
     'seed': 1,
@@ -42,7 +42,7 @@ def main(argv):
         x = x[:cfg['n_train']]
     if cfg['teacher_cache'] and cfg['teacher_flip']:
         raise SystemExit('error: --teacher_flip applies to the oracle run every step; a cache fixes it when built (cache_teacher.py --flip)')
-    cache = teacher_cache.load(out / cfg['teacher_cache'], out / 'oracle.pt', len(x)) if cfg['teacher_cache'] else None
+    cache = teacher_cache.load_joined([out / f for f in cfg['teacher_cache'].split(',')], out / 'oracle.pt', len(x)) if cfg['teacher_cache'] else None
     oracle = None if cache else load_oracle(out, device)[0]
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
     student = WideResNet(16, 1, 100).to(device).to(memory_format=torch.channels_last)

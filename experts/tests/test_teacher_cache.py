@@ -114,3 +114,16 @@ def test_library_and_experts_train_from_a_cache_without_the_oracle(tmp_path):
     r = subprocess.run([sys.executable, 'train_experts.py', *tiny, '--tasks=people', '--teacher_cache=teacher_cache.pt', '--teacher_flip'],
                        cwd=EXPERTS, capture_output=True, text=True, timeout=600)
     assert r.returncode != 0 and 'fixes it when built' in r.stdout + r.stderr
+
+
+def test_library_and_experts_train_on_joined_caches(tmp_path):
+    tiny = ['--n_train=128', '--epochs=1', '--batch_size=64', '--precision=fp32', f'--out={tmp_path}']
+    make_oracle(tmp_path, 0)
+    for seed in (3, 4):
+        run('cache_teacher.py', '--views=2', '--n_train=128', '--precision=fp32', f'--seed={seed}', f'--file=c{seed}.pt', f'--out={tmp_path}')
+    r = subprocess.run([sys.executable, 'train_library.py', *tiny, '--teacher_cache=c3.pt,missing.pt'],
+                       cwd=EXPERTS, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and 'missing.pt not found' in r.stdout + r.stderr
+    run('train_library.py', *tiny, '--teacher_cache=c3.pt,c4.pt')
+    out = run('train_experts.py', *tiny, '--tasks=people', '--teacher_cache=c3.pt,c4.pt')
+    assert 'experts done' in out and (tmp_path / 'experts' / 'people.pt').exists()
