@@ -35,6 +35,7 @@ DEFAULTS = {
     'library_epochs': 0,
     'expert_epochs': 0,
     'teacher_views': 10,    # >0: library and experts learn from a cache of this many oracle views per image (cache_teacher.py); 0: the oracle runs every step
+    'teacher_seeds': '3',   # one cache of --teacher_views views per seed, comma-separated; every stage learns from all their views (3,4: 20 views)
     'jobs': 2,              # parallel processes for the expert stage (2 pays on 2 cores with a teacher cache)
     'tune_epochs': 60,      # >0: tune_library.py fine-tunes library and experts jointly into OUT/tuned, which is exported; 0 skips it
     'tune_consolidation': '0.1,0.2',  # tune_library.py --consolidation per run, comma-separated (the last repeats): weight of KD to all experts side by side; 0 turns it off (EXPERIMENTS.md sections 7, 12)
@@ -83,19 +84,33 @@ def consolidation_weights(text, runs):
     return (weights + [weights[-1]] * runs)[:runs]
 
 
+def cache_file_names(seeds):
+    """--teacher_seeds as {seed: cache file}: the first seed's cache is teacher_cache.pt, seed s's after it teacher_cache_s<s>.pt."""
+    try:
+        seeds = [int(s) for s in str(seeds).split(',')]
+    except ValueError:
+        raise SystemExit(f'error: --teacher_seeds={seeds} is not a comma-separated list of integers (for example 3,4)')
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f'error: --teacher_seeds={",".join(map(str, seeds))} repeats a seed; each cache needs its own views')
+    return {s: 'teacher_cache.pt' if i == 0 else f'teacher_cache_s{s}.pt' for i, s in enumerate(seeds)}
+
+
 def teacher_cache_metrics(outp, final):
-    """The cache the experts learnt from, if they did: views, flip and the time it took to build."""
+    """The caches the experts learnt from, if they did: views (all caches together), flip and the time they took to build."""
     cfg = torch.load(outp / 'experts' / 'people.pt', map_location='cpu')['cfg']
     if not cfg.get('teacher_cache'):
         return None
-    path = outp / cfg['teacher_cache']
-    if not path.exists():  # not committed (91 MB): a build folder from git keeps the figures in its metrics.json
+    paths = [outp / f for f in cfg['teacher_cache'].split(',')]
+    if not all(p.exists() for p in paths):  # not committed (91 MB each): a build folder from git keeps the figures in its metrics.json
         known = json.loads((final / 'metrics.json').read_text()).get('teacherCache') if (final / 'metrics.json').exists() else None
         if known is None:
-            raise SystemExit(f'error: {path} is gone and {final / "metrics.json"} does not record it; rebuild it with cache_teacher.py')
+            missing = next(p for p in paths if not p.exists())
+            raise SystemExit(f'error: {missing} is gone and {final / "metrics.json"} does not record it; rebuild it with cache_teacher.py')
         return known
-    state = torch.load(path, map_location='cpu')
-    return {'views': state['meta']['views'], 'flip': state['meta']['flip'], 'wall_s': state.get('wall_s', 0.0)}
+    metas = [torch.load(p, map_location='cpu') for p in paths]
+    return {'views': sum(m['meta']['views'] for m in metas), 'flip': metas[0]['meta']['flip'],
+            'wall_s': sum(m.get('wall_s', 0.0) for m in metas),
+            **({'seeds': [m['meta']['seed'] for m in metas]} if len(metas) > 1 else {})}
 
 
 def opt_n(cfg):
@@ -120,6 +135,7 @@ def main(argv):
     outp = Path(out) if Path(out).is_absolute() else data.REPO_ROOT / out
     t_total = time.time()
     weights = consolidation_weights(cfg['tune_consolidation'], max(1, cfg['tune_runs']))  # a bad list fails before any stage
+    cache_files = cache_file_names(cfg['teacher_seeds'])
     run_stage('train_oracle.py', common + opt('oracle_depth', 'depth') + opt('oracle_widen', 'widen') + opt('oracle_epochs', 'epochs'), outp / 'oracle.pt', None)
     if cfg['tune_epochs'] and not cfg['teacher_views']:
         raise SystemExit('error: --tune_epochs needs the teacher cache (--teacher_views above 0), or --tune_epochs=0 to skip the tuning')
@@ -127,9 +143,10 @@ def main(argv):
     cache = []
     if cfg['teacher_views']:
         views = 2 if quick else cfg['teacher_views']
-        # the library and the experts both learn from it; resumable, and quick to confirm once finished
-        run_stage('cache_teacher.py', common + [f'--views={views}'], final / 'experts' / 'people.pt', None)
-        cache = ['--teacher_cache=teacher_cache.pt']
+        # the library and the experts both learn from them; resumable, and quick to confirm once finished
+        for seed, file in cache_files.items():
+            run_stage('cache_teacher.py', common + [f'--views={views}', f'--seed={seed}', f'--file={file}'], final / 'experts' / 'people.pt', None)
+        cache = ['--teacher_cache=' + ','.join(cache_files.values())]
     run_stage('train_library.py', common + opt('library_epochs', 'epochs') + cache, outp / 'library.pt', None)
     run_stage('train_experts.py', common + opt('expert_epochs', 'epochs') + cache + [f'--jobs={cfg["jobs"]}'], outp / 'experts' / 'people.pt', None)
     if cfg['tune_epochs']:
@@ -144,7 +161,7 @@ def main(argv):
             tune = [f'--base={base}', f'--out={out_i}', f'--epochs={2 if quick else cfg["tune_epochs"]}',
                     f'--consolidation={weights[i - 1]}',  # passed when 0 too: 0 turns the term off
                     f'--consolidation_query={cfg["tune_consolidation_query"]}',
-                    f'--teacher_cache={outp / "teacher_cache.pt"}'] + common[1:]
+                    '--teacher_cache=' + ','.join(str(outp / f) for f in cache_files.values())] + common[1:]
             run_stage('tune_library.py', tune, out_i / 'experts' / 'people.pt', None)
             base = out_i
         if average:

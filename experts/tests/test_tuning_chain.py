@@ -1,7 +1,7 @@
 """A pool tuned again from a tuned pool records both runs, and the manifest sums them."""
 import pytest
 
-from build_pool import consolidation_weights, joint_tuning_metrics
+from build_pool import cache_file_names, consolidation_weights, joint_tuning_metrics
 from tune_library import earlier_tunings
 
 
@@ -46,3 +46,16 @@ def test_consolidation_weights_give_one_per_run_the_last_repeating():
 def test_a_bad_consolidation_list_is_refused_with_a_clear_message(bad, says):
     with pytest.raises(SystemExit, match=says):
         consolidation_weights(bad, 2)
+
+
+def test_teacher_seeds_name_one_cache_each_the_first_the_default_file():
+    assert cache_file_names('3') == {3: 'teacher_cache.pt'}
+    assert cache_file_names(3) == {3: 'teacher_cache.pt'}
+    assert cache_file_names('3,4') == {3: 'teacher_cache.pt', 4: 'teacher_cache_s4.pt'}
+
+
+@pytest.mark.parametrize('bad, says', [('3,four', 'comma-separated list of integers'), ('', 'comma-separated list'),
+                                       ('3,3', 'repeats a seed')])
+def test_bad_teacher_seeds_are_refused_with_a_clear_message(bad, says):
+    with pytest.raises(SystemExit, match=says):
+        cache_file_names(bad)
