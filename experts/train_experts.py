@@ -120,7 +120,7 @@ def teacher(out, cfg, n, device):
         return load_oracle(out, device)[0], None
     if cfg['teacher_flip']:
         raise SystemExit('error: --teacher_flip applies to the oracle run every step; a cache fixes it when built (cache_teacher.py --flip)')
-    return None, teacher_cache.load_joined([out / f for f in cfg['teacher_cache'].split(',')], out / 'oracle.pt', n)
+    return None, teacher_cache.load_named(out, cfg['teacher_cache'], n)
 
 
 def run_parallel(cfg, tasks, argv, quick):

@@ -42,7 +42,7 @@ def main(argv):
         x = x[:cfg['n_train']]
     if cfg['teacher_cache'] and cfg['teacher_flip']:
         raise SystemExit('error: --teacher_flip applies to the oracle run every step; a cache fixes it when built (cache_teacher.py --flip)')
-    cache = teacher_cache.load_joined([out / f for f in cfg['teacher_cache'].split(',')], out / 'oracle.pt', len(x)) if cfg['teacher_cache'] else None
+    cache = teacher_cache.load_named(out, cfg['teacher_cache'], len(x)) if cfg['teacher_cache'] else None
     oracle = None if cache else load_oracle(out, device)[0]
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
     student = WideResNet(16, 1, 100).to(device).to(memory_format=torch.channels_last)

@@ -62,7 +62,7 @@ def main(argv):
     x, y, _ = data.load_split('train', cfg['data'] or None)
     if cfg['n_train']:
         x, y = x[:cfg['n_train']], y[:cfg['n_train']]
-    cache = teacher_cache.load_joined([base / f for f in cfg['teacher_cache'].split(',')], base / 'oracle.pt', len(x))
+    cache = teacher_cache.load_named(base, cfg['teacher_cache'], len(x))
     xv, yv, _ = data.load_split('val', cfg['data'] or None)
 
     library = Library(16, 1)

@@ -104,3 +104,9 @@ def load_joined(paths, oracle_path, n):
                          'flip': np.concatenate([c.flip for c in caches], 1),
                          'logits': torch.cat([c.logits for c in caches], 1),
                          'wall_s': sum(c.wall_s for c in caches)})
+
+
+def load_named(folder, names, n):
+    """The caches named in names, files in folder ("a,b" joins several), checked against folder/oracle.pt."""
+    folder = Path(folder)
+    return load_joined([folder / f for f in names.split(',')], folder / 'oracle.pt', n)
