@@ -41,6 +41,7 @@ def build(oracle, oracle_path, x, path, views, flip, seed, precision, device, ba
         state = {'meta': meta, 'done': 0, 'dx': offsets[0], 'dy': offsets[1], 'flip': flips,
                  'logits': torch.zeros(n, views, 100, dtype=torch.float16)}
     t0, wall = time.time(), state.get('wall_s', 0.0)
+    oracle = train.inference_model(oracle, device, precision)
     for v in range(state['done'], views):
         for s in range(0, n, batch_size):
             sl = slice(s, min(n, s + batch_size))

@@ -1,6 +1,9 @@
 import pytest
+import torch
 
+from poe import train
 from poe.train import choose_precision, cpu_flags
+from poe.wrn import WideResNet
 
 
 def test_auto_picks_bf16_only_on_cpus_with_native_bf16():
@@ -27,3 +30,15 @@ def test_cpu_flags_reads_the_flags_line(tmp_path):
     info.write_text('processor\t: 0\nflags\t\t: fpu sse avx2 avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu sse avx2 avx512_bf16\n')
     assert cpu_flags(info) == {'fpu', 'sse', 'avx2', 'avx512_bf16'}
     assert cpu_flags(tmp_path / 'missing') == set()
+
+
+def test_fp32_inference_on_a_cpu_runs_a_onednn_copy_with_the_same_logits():
+    torch.manual_seed(0)
+    model = WideResNet(10, 2, 100).eval()
+    x = torch.randn(8, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    fast = train.inference_model(model, torch.device('cpu'), 'fp32')
+    assert fast is not model or not torch.backends.mkldnn.is_available()
+    with torch.no_grad():
+        assert torch.allclose(fast(x), model(x), atol=1e-4)
+        assert torch.allclose(fast(torch.flip(x, dims=[3])), model(torch.flip(x, dims=[3])), atol=1e-4)
+    assert train.inference_model(model, torch.device('cpu'), 'bf16') is model  # autocast needs the plain module
