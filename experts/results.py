@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poe import data  # noqa: E402
 from poe.oracle import load_oracle  # noqa: E402
 from poe import transfer  # noqa: E402
-from poe.train import ckd_loss, predict  # noqa: E402
+from poe.train import ckd_loss, inference_model, predict  # noqa: E402
 from poe.wrn import Expert, Library  # noqa: E402
 
 SIX = ['large_omnivores_and_herbivores', 'medium_mammals', 'people', 'small_mammals', 'vehicles_1', 'vehicles_2']
@@ -102,6 +102,7 @@ def main(argv):
     fine_names, coarse_names = data.label_names(args.data)
     xte, yte, _ = data.load_split('test', args.data)
     oracle, oracle_ck = load_oracle(args.build, device)
+    oracle = inference_model(oracle, device, 'fp32')
     lib, experts = load_build(args.build)
     lib_ck = torch.load(args.build / 'library.pt', map_location='cpu')
     print('test-set logits…', flush=True)

@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poe import data  # noqa: E402
 from poe.oracle import load_oracle  # noqa: E402
-from poe.train import predict  # noqa: E402
+from poe.train import inference_model, predict  # noqa: E402
 from results import SIX, load_build, query_eval, summarize  # noqa: E402
 
 WIDE_QUERIES = 400  # random n-superclass queries drawn from all 20, per n: every image of the split takes part
@@ -31,6 +31,7 @@ WIDE_QUERIES = 400  # random n-superclass queries drawn from all 20, per n: ever
 def validate(build, xv, yv):
     device = torch.device('cpu')
     oracle, _ = load_oracle(build, device)
+    oracle = inference_model(oracle, device, 'fp32')
     lib, experts = load_build(build)
     if not experts:
         raise SystemExit(f'error: no experts in {build / "experts"}; train_experts.py writes them when it finishes')
