@@ -64,6 +64,56 @@ function checkTopology(topology: Record<string, unknown>, bad: (msg: string) => 
     if (activation !== undefined && (typeof activation !== 'string' || !ALLOWED_ACTIVATIONS.has(activation)))
       throw bad(`uses activation ${JSON.stringify(activation).slice(0, 64)}, which pools may not contain.`);
   }
+  checkGraph(config, config.layers as Record<string, unknown>[], bad);
+}
+
+const quoted = (v: unknown) => JSON.stringify(v)?.slice(0, 64) ?? String(v);
+
+/**
+ * The layer graph TF.js would build: unique layer names, every inbound, input and output reference naming a
+ * node its layer has, and no cycle. TF.js's fromConfig loops forever, freezing the page, on a reference to a
+ * node that does not exist and on a cycle, where it should fail.
+ */
+function checkGraph(config: Record<string, unknown>, layers: Record<string, unknown>[], bad: (msg: string) => PoeError): void {
+  const nodeCount = new Map<string, number>();
+  for (const layer of layers) {
+    if (typeof layer.name !== 'string' || layer.name === '') throw bad('has a layer without a name.');
+    if (nodeCount.has(layer.name)) throw bad(`has two layers named ${quoted(layer.name)}.`);
+    const inbound = layer.inbound_nodes ?? [];
+    if (!Array.isArray(inbound) || !inbound.every(Array.isArray)) throw bad(`gives layer ${quoted(layer.name)} inbound_nodes that are not lists.`);
+    nodeCount.set(layer.name, layer.class_name === 'InputLayer' ? 1 : inbound.length);
+  }
+  const target = (ref: unknown, from: string): string => {
+    if (!Array.isArray(ref) || typeof ref[0] !== 'string' || !Number.isInteger(ref[1]) || !Number.isInteger(ref[2]))
+      throw bad(`has a malformed reference ${quoted(ref)} in ${from}.`);
+    const count = nodeCount.get(ref[0]);
+    if (count === undefined) throw bad(`refers in ${from} to a layer ${quoted(ref[0])} it does not have.`);
+    if (ref[1] < 0 || ref[1] >= count || ref[2] !== 0)
+      throw bad(`refers in ${from} to output ${ref[2]} of call ${ref[1]} of layer ${quoted(ref[0])}, which it does not have.`);
+    return ref[0];
+  };
+  const inputsOf = new Map<string, Set<string>>();
+  for (const layer of layers) {
+    const from = `layer ${quoted(layer.name)}`;
+    inputsOf.set(layer.name as string, new Set(((layer.inbound_nodes ?? []) as unknown[][]).flat().map((ref) => target(ref, from))));
+  }
+  for (const key of ['input_layers', 'output_layers']) {
+    const refs = config[key];
+    if (!Array.isArray(refs) || refs.length === 0) throw bad(`has no ${key}.`);
+    for (const ref of refs) target(ref, key);
+  }
+  const built = new Set<string>();
+  for (let progress = true; progress;) {
+    progress = false;
+    for (const [name, inputs] of inputsOf) {
+      if (!built.has(name) && [...inputs].every((i) => built.has(i))) {
+        built.add(name);
+        progress = true;
+      }
+    }
+  }
+  const cyclic = [...inputsOf.keys()].find((name) => !built.has(name));
+  if (cyclic !== undefined) throw bad(`has a cycle in its layer graph (through layer ${quoted(cyclic)}).`);
 }
 
 /** Largest unit, filter, kernel, stride or padding count a layer may declare: TF.js would allocate it before any weight check. */

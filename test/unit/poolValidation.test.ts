@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkModelJson } from '../../src/ml/poolContents';
 import { validateManifest } from '../../src/ml/poolManifest';
 import { openPool, useNodeBackend } from '../../src/node';
 import { FIXTURE_POOL_DIR } from './helpers';
@@ -149,5 +150,38 @@ describe('pool loading rejects bad pools with a specific message', () => {
     const m2 = readManifest();
     delete m2.input;
     expect(() => validateManifest(m2)).toThrow(/input must be an object/);
+  });
+});
+
+// TF.js's fromConfig loops forever on these (a frozen page), so they must be refused before it sees them.
+describe('a model.json whose layer graph TF.js could not build', () => {
+  type Layer = { name: string; class_name: string; inbound_nodes: [string, number, number, object][][] };
+  const part = { model: { path: 'experts/kitchen/model.json', bytes: 1, sha256: '' }, weights: { path: 'experts/kitchen/weights.bin', bytes: 1, sha256: '' } };
+  const read = (p: string) => new Uint8Array(readFileSync(path.join(FIXTURE_POOL_DIR, p)));
+  const check = (edit: (layers: Layer[], config: Record<string, unknown>) => void) => {
+    const model = JSON.parse(new TextDecoder().decode(read(part.model.path)));
+    edit(model.modelTopology.config.layers, model.modelTopology.config);
+    return () => checkModelJson(new TextEncoder().encode(JSON.stringify(model)), read(part.weights.path), part, 'expert "kitchen"');
+  };
+  const where = 'The expert "kitchen" (experts/kitchen/model.json) ';
+
+  it('accepts the fixture as exported', () => {
+    expect(check(() => {})().weightSpecs.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['an inbound call its layer does not have', (l: Layer[]) => { l[2].inbound_nodes[0][0][1] = 1; },
+      'refers in layer "block3_0_relu1" to output 0 of call 1 of layer "block3_0_bn1", which it does not have.'],
+    ['a layer fed by a later one (a cycle)', (l: Layer[]) => { l[1].inbound_nodes[0][0][0] = l[3].name; },
+      'has a cycle in its layer graph (through layer "block3_0_bn1").'],
+    ['a layer fed by itself', (l: Layer[]) => { l[2].inbound_nodes[0][0][0] = l[2].name; },
+      'has a cycle in its layer graph (through layer "block3_0_relu1").'],
+    ['a layer fed by one that does not exist', (l: Layer[]) => { l[2].inbound_nodes[0][0][0] = 'nope'; },
+      'refers in layer "block3_0_relu1" to a layer "nope" it does not have.'],
+    ['two layers of one name', (l: Layer[]) => { l.push(structuredClone(l[0])); }, 'has two layers named "input".'],
+    ['an output that does not exist', (_: Layer[], c: Record<string, unknown>) => { c.output_layers = [['fc', 0, 1]]; },
+      'refers in output_layers to output 1 of call 0 of layer "fc", which it does not have.'],
+  ])('refuses %s', (_, edit, message) => {
+    expect(check(edit)).toThrow(expect.objectContaining({ code: 'MODEL_INVALID', message: where + message }));
   });
 });
