@@ -1,4 +1,5 @@
 """Shared training machinery: threads, seeds, SGD with a schedule, checkpoint/resume, progress with ETA."""
+import copy
 import json
 import math
 import os
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch.utils import mkldnn
 
 from . import data
 
@@ -205,8 +207,6 @@ def inference_model(model, device, precision):
     chosen, _ = resolve_precision(precision, device)
     if device.type != 'cpu' or chosen != 'fp32' or not torch.backends.mkldnn.is_available():
         return model
-    from torch.utils import mkldnn
-    import copy
     return _DenseIO(mkldnn.to_mkldnn(copy.deepcopy(model).to(memory_format=torch.contiguous_format))).eval()
 
 
