@@ -15,6 +15,10 @@ oracle), and the 20 experts train as one grouped ExpertStack.
   /usr/bin/python3 experts/build_pool_gpu.py --finish --out=DIR                              # here: test-set metrics
   /usr/bin/python3 experts/build_pool.py --out=DIR                                           # here: export the pool
 
+--oracle_from=PATH starts from an oracle trained before (a CPU build's oracle.pt, carried to the device): the oracle
+stage is skipped, the planned budget goes to the distillation stages alone, and the oracle stays out of the returned
+chunks (this side has it; --finish with the same --oracle_from puts it back).
+
 The build folder holds what the CPU stages write (oracle.pt, library.pt, experts/*.pt, and tuned/ as
 tune_library.py writes it; oracle.pt's weights in fp16), so build_pool.py skips to the
 export and results.py reads it. Test images are not needed on the GPU:
@@ -47,6 +51,7 @@ DEFAULTS = {
     'auto_epochs': False,     # with budget_s: time a few steps of each stage, then choose epochs that fill the budget
     'return_dir': '',         # pack the build folder into <= 15 MiB chunks here after every epoch
     'resume_from': '',        # unpack chunks from a previous --return_dir before starting
+    'oracle_from': '',        # an oracle.pt trained before: skip the oracle stage, give its budget to the others
     'oracle_depth': 40,
     'oracle_widen': 4,
     'oracle_epochs': 100,
@@ -199,7 +204,7 @@ class Build:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode='w') as tar:
             for p in sorted(self.out.rglob('*')):
-                if p.is_file() and not p.name.endswith('.tmp'):
+                if p.is_file() and not p.name.endswith('.tmp') and not (self.cfg['oracle_from'] and p == self.out / 'oracle.pt'):
                     tar.add(p, arcname=p.relative_to(self.out).as_posix())
         blob = buf.getvalue()
         ret = Path(self.cfg['return_dir'])
@@ -442,7 +447,9 @@ class Build:
         else:
             c = self.cfg
             spe = {k: math.ceil(len(self.x) / c[f'{k}_batch']) for k in ('oracle', 'library', 'expert', 'tune')}
-            oracle = WideResNet(c['oracle_depth'], c['oracle_widen'], 100).to(self.device).to(memory_format=torch.channels_last)
+            trained = (self.out / 'oracle.pt').exists()
+            oracle = self.load_oracle() if trained else \
+                WideResNet(c['oracle_depth'], c['oracle_widen'], 100).to(self.device).to(memory_format=torch.channels_last)
             student = WideResNet(16, 1, 100).to(self.device).to(memory_format=torch.channels_last)
             experts = ExpertStack.from_experts([Expert(32, c['expert_width'], 5) for _ in self.coarse_names])
             experts = experts.to(self.device).to(memory_format=torch.channels_last)
@@ -488,12 +495,6 @@ class Build:
                     f = lib_train(x)
                     stack_ckd_loss(experts(f).float(), z[:, cols], 4.0, 0.3).backward()
 
-            epoch_s = {'oracle': timed(oracle_step, c['oracle_batch']) * spe['oracle'],
-                       'library': timed(library_step, c['library_batch']) * spe['library'],
-                       'expert': timed(expert_step, c['expert_batch']) * spe['expert']}
-            if c['tune_epochs']:
-                epoch_s['tune'] = timed(tune_step, c['tune_batch']) * spe['tune']
-
             def val_s(model):  # each epoch ends on the validation split (timed after a warm-up: cudnn's autotuning)
                 predict(model.eval(), self.xv[:1000])
                 sync(self.device)
@@ -502,7 +503,13 @@ class Build:
                 sync(self.device)
                 return time.time() - t0
 
-            epoch_s['oracle'] += val_s(oracle)
+            epoch_s = {'library': timed(library_step, c['library_batch']) * spe['library'],
+                       'expert': timed(expert_step, c['expert_batch']) * spe['expert']}
+            if not trained:
+                epoch_s['oracle'] = timed(oracle_step, c['oracle_batch']) * spe['oracle'] + val_s(oracle)
+            if c['tune_epochs']:
+                epoch_s['tune'] = timed(tune_step, c['tune_batch']) * spe['tune']
+
             student_val = val_s(student)
             for k in epoch_s:
                 if k != 'oracle':
@@ -516,8 +523,12 @@ class Build:
             left = self.left() - cache_s * 1.15
             share = {'oracle': 0.55, 'library': 0.13, 'expert': 0.08, 'tune': 0.12} if c['tune_epochs'] else {'oracle': 0.65, 'library': 0.15, 'expert': 0.1}
             cap = {'oracle': 200, 'library': 100, 'expert': 100, 'tune': 60}
+            if trained:
+                # no oracle to train: on the CPU the joint tuning, not the library, decided (EXPERIMENTS.md 21), so most goes there
+                share = {'library': 0.25, 'expert': 0.1, 'tune': 0.53} if c['tune_epochs'] else {'library': 0.6, 'expert': 0.28}
+                cap = {'library': 200, 'expert': 100, 'tune': 300}
             plan = {f'{k}_epochs': max(1, min(cap[k], int(left * share[k] / (epoch_s[k] * 1.15)))) for k in share}
-            plan['epoch_seconds'], plan['teacher_cache_seconds'] = epoch_s, cache_s
+            plan['epoch_seconds'], plan['teacher_cache_seconds'] = {k: epoch_s[k] for k in share}, cache_s
             path.write_text(json.dumps(plan, indent=1))
             del oracle, student, experts, lib, lib_train
         for k in ('oracle_epochs', 'library_epochs', 'expert_epochs', 'tune_epochs'):
@@ -572,6 +583,28 @@ def unpack(chunks_dir, out):
     print(f'unpacked {len(parts)} chunks into {out}', flush=True)
 
 
+def adopt_oracle(src, out, full_precision=False):
+    """Copy an oracle trained before into the build folder (fp16 weights on the device, as its own oracle stage saves
+    them; full precision for --finish), once it is known to load as the WRN its checkpoint names."""
+    dst = out / 'oracle.pt'
+    if dst.exists() and not full_precision:
+        return
+    try:
+        ck = torch.load(src, map_location='cpu')
+        model = WideResNet(ck['arch']['depth'], ck['arch']['widen'], 100)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['state_dict'].items()})
+    except FileNotFoundError:
+        raise SystemExit(f'error: --oracle_from={src}: no such file')
+    except Exception as e:  # a torn file, another format, other shapes
+        raise SystemExit(f'error: --oracle_from={src} is not an oracle checkpoint (state_dict and arch of a WideResNet): {e}')
+    if not full_precision:
+        ck = {**ck, 'state_dict': {k: v.half() if v.is_floating_point() else v for k, v in ck['state_dict'].items()},
+              'weights_dtype': 'float16'}
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(ck, dst)
+    print(f'oracle WRN-{ck["arch"]["depth"]}-{ck["arch"]["widen"]} taken from {src}', flush=True)
+
+
 def finish(out, data_dir):
     """Test-set figures for a build made elsewhere (the GPU run has no test images), in this machine's torch."""
     from poe.oracle import load_oracle
@@ -601,6 +634,8 @@ def main(argv):
     cfg = config.parse({**DEFAULTS, **(TINY if tiny else {})}, argv, __doc__)
     out = Path(cfg['out'])
     if fin:
+        if cfg['oracle_from']:
+            adopt_oracle(Path(cfg['oracle_from']), out, full_precision=True)
         return finish(out, cfg['data'] or None)
     if cfg['data_parts']:
         from split_data import join_parts
@@ -608,6 +643,8 @@ def main(argv):
     if cfg['resume_from']:
         unpack(cfg['resume_from'], out)
     out.mkdir(parents=True, exist_ok=True)
+    if cfg['oracle_from']:
+        adopt_oracle(Path(cfg['oracle_from']), out)
     try:
         Build(cfg).run()
     except BudgetSpent as e:

@@ -81,3 +81,36 @@ def test_checkpointing_leaves_the_live_momentum_in_fp32():
     assert all(s['momentum_buffer'].dtype == torch.float32 for s in opt.state.values())
     opt.load_state_dict(_momentum_to(saved, torch.float32))
     assert all(s['momentum_buffer'].dtype == torch.float32 for s in opt.state.values())
+
+
+def test_a_build_from_an_oracle_trained_before_skips_it_plans_without_it_and_leaves_it_out_of_the_chunks(tmp_path):
+    from poe.wrn import WideResNet
+    torch.manual_seed(0)
+    src = tmp_path / 'cpu-oracle.pt'
+    torch.save({'state_dict': WideResNet(10, 1, 100).state_dict(), 'arch': {'depth': 10, 'widen': 1},
+                'metrics': {'test_top1': None}}, src)
+    missing = gpu_build(f'--out={tmp_path / "m"}', f'--oracle_from={tmp_path / "nope.pt"}')
+    assert missing.returncode != 0 and f'--oracle_from={tmp_path / "nope.pt"}: no such file' in missing.stderr
+    torn = tmp_path / 'torn.pt'
+    torn.write_bytes(src.read_bytes()[:500])
+    bad = gpu_build(f'--out={tmp_path / "t"}', f'--oracle_from={torn}')
+    assert bad.returncode != 0 and 'is not an oracle checkpoint' in bad.stderr
+
+    run = gpu_build(f'--out={tmp_path / "b"}', f'--oracle_from={src}', f'--return_dir={tmp_path / "ret"}',
+                    '--budget_s=5', '--auto_epochs')  # every stage planned at its least, 1 epoch
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert 'oracle WRN-10-1 taken from' in run.stdout and '== oracle: done already' in run.stdout
+    plan = json.loads((tmp_path / 'b' / 'plan.json').read_text())
+    assert 'oracle_epochs' not in plan and plan['tune_epochs'] == 1 and set(plan['epoch_seconds']) == {'library', 'expert', 'tune'}
+    assert torch.load(tmp_path / 'b' / 'oracle.pt')['state_dict']['conv1.weight'].dtype == torch.float16
+    import io
+    import tarfile
+    blob = b''.join(p.read_bytes() for p in sorted((tmp_path / 'ret').glob('build.tar.*')))
+    names = tarfile.open(fileobj=io.BytesIO(blob)).getnames()
+    assert 'oracle.pt' not in names and 'tuned/library.pt' in names
+
+    fin = gpu_build('--finish', f'--out={tmp_path / "b"}', f'--oracle_from={src}')
+    assert fin.returncode == 0, fin.stdout + fin.stderr
+    back = torch.load(tmp_path / 'b' / 'oracle.pt')
+    assert back['state_dict']['conv1.weight'].dtype == torch.float32 and back['metrics']['test_top1'] is not None
+    assert torch.equal(back['state_dict']['conv1.weight'], torch.load(src)['state_dict']['conv1.weight'])
