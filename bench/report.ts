@@ -1,7 +1,7 @@
 import type { BackendBench, Stat, Throughput } from '../src/ml/benchmark';
 import type { BrowserFigures } from './browser';
 
-/** experts/bench_transfer.py's answer: Transfer, the per-query training baseline of experts/RESULTS.md. */
+/** experts/tools/bench_transfer.py's answer: Transfer, the per-query training baseline of experts/RESULTS.md. */
 export interface TrainingBaseline {
   framework: string;
   recipe: string;

@@ -58,14 +58,14 @@ async function main() {
   if (!args['skip-training']) {
     const budget = Number(args['budget-s']);
     log(`Transfer baseline, the tuned recipe of experts/RESULTS.md (target ${(100 * target).toFixed(1)} %, budget ${budget} s each)…`);
-    const pyTrain = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
+    const pyTrain = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'tools', 'bench_transfer.py'), '--pool', args.pool, '--query', TRAINING_QUERY.join(','),
       '--target', String(target), '--budget-s', String(budget), ...(args.data ? ['--data', args.data] : [])], { encoding: 'utf8' });
     if (pyTrain.status === 0) training.push(JSON.parse(pyTrain.stdout));
     else log(`PyTorch baseline failed: ${pyTrain.stderr.slice(-500)}`);
   }
 
   log('PyTorch inference peer…');
-  const py = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'bench_inference.py'), '--pool', args.pool], { encoding: 'utf8' });
+  const py = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'experts', 'tools', 'bench_inference.py'), '--pool', args.pool], { encoding: 'utf8' });
   if (py.status !== 0) throw new Error(`PyTorch inference peer failed: ${py.stderr.slice(-500)}`);
   const pytorch = JSON.parse(py.stdout) as PytorchPeer;
 

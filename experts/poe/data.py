@@ -4,6 +4,7 @@ The dataset folder comes from --data, else $POE_DATA_DIR, else ../shared/dataset
 relative to the repository root. Validation = the last 50 training images of every fine class
 (records 45000..49999, since records interleave the 100 classes); training = the other 45000.
 """
+import functools
 import gzip
 import os
 from pathlib import Path
@@ -45,6 +46,11 @@ def _read_records(paths):
     return images.copy(), rec[:, 1].astype(np.int64), rec[:, 0].astype(np.int64)
 
 
+@functools.lru_cache(maxsize=2)
+def _decoded(paths):
+    return _read_records(paths)
+
+
 def _find(d, stem):
     for pattern in (f'{stem}.bin.gz', f'{stem}.*.bin.gz', f'{stem}.bin'):
         found = sorted(d.glob(pattern))
@@ -54,11 +60,12 @@ def _find(d, stem):
 
 
 def load_split(split, data=None):
-    """Returns (images uint8 N x 3 x 32 x 32, fine labels, coarse labels) for train, val, trainval or test."""
+    """Returns (images uint8 N x 3 x 32 x 32, fine labels, coarse labels) for train, val, trainval or test.
+    The arrays are shared between calls (decoded once per process): do not write to them."""
     d = data_dir(data)
     if split == 'test':
-        return _read_records(_find(d, 'test'))
-    images, fine, coarse = _read_records(_find(d, 'train'))
+        return _decoded(tuple(_find(d, 'test')))
+    images, fine, coarse = _decoded(tuple(_find(d, 'train')))
     n_train = len(images) - 100 * N_VAL_PER_CLASS
     sl = {'train': slice(0, n_train), 'val': slice(n_train, None), 'trainval': slice(None)}[split]
     return images[sl], fine[sl], coarse[sl]
@@ -79,33 +86,34 @@ def superclasses(fine, coarse):
 
 
 def normalize(x_uint8):
-    """uint8 N x 3 x H x W -> float normalised tensor, as the model expects."""
-    x = torch.as_tensor(x_uint8).float().div_(255)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    return (x - mean) / std
+    """uint8 N x 3 x H x W (numpy or tensor, on any device) -> the float batch the models take, channels_last."""
+    x = torch.as_tensor(x_uint8)
+    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
+    return ((x.float() / 255 - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
-def augment(x_uint8, gen):
-    """Random crop with 4-pixel zero padding and horizontal flip, on a uint8 batch (numpy)."""
-    n = len(x_uint8)
-    dx = gen.integers(0, 9, n)
-    dy = gen.integers(0, 9, n)
-    flip = gen.random(n) < 0.5
-    return crop(x_uint8, dx, dy, flip)
+def random_views(n, gen):
+    """(dx, dy, flip) of n random views: crop offsets 0..8 into the 4-pixel padded image, mirrored half the time.
+    Drawn on the CPU from a CPU generator, so a run draws the same views whatever device it trains on."""
+    return (torch.randint(0, 9, (n,), generator=gen), torch.randint(0, 9, (n,), generator=gen),
+            torch.rand(n, generator=gen) < 0.5)
 
 
 def crop(x_uint8, dx, dy, flip):
-    """The views (dx, dy, flip) of a uint8 batch: 32 x 32 crops of the 4-pixel zero-padded images, mirrored where flip."""
-    padded = np.pad(x_uint8, ((0, 0), (0, 0), (4, 4), (4, 4)))
-    out = np.empty_like(x_uint8)
-    for i in range(len(x_uint8)):
-        img = padded[i, :, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32]
-        out[i] = img[:, :, ::-1] if flip[i] else img
-    return out
+    """The views (dx, dy, flip) of a uint8 batch, as one gather: 32 x 32 crops at offsets (dx, dy) of the
+    4-pixel zero-padded images, mirrored where flip. Runs on the batch's device."""
+    x = torch.as_tensor(x_uint8)
+    n, dev, size = len(x), x.device, x.shape[-1]
+    dx, dy, flip = dx.to(dev).long(), dy.to(dev).long(), flip.to(dev)
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
+    ar = torch.arange(size, device=dev)
+    rows = dy[:, None] + ar
+    cols = torch.where(flip[:, None], dx[:, None] + size - 1 - ar, dx[:, None] + ar)
+    return padded[torch.arange(n, device=dev)[:, None, None, None], torch.arange(x.shape[1], device=dev)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
 
 
-def batches(n, batch_size, gen=None):
-    idx = gen.permutation(n) if gen is not None else np.arange(n)
-    for s in range(0, n, batch_size):
-        yield idx[s:s + batch_size]
+def augment(x_uint8, gen):
+    """Random crop with 4-pixel zero padding and horizontal flip (random_views, then crop)."""
+    return crop(x_uint8, *random_views(len(x_uint8), gen))

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 
 from . import data
-from .train import to_input
 from .wrn import Expert
 
 EPOCHS = 15
@@ -27,19 +26,21 @@ def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None, 
     augmented and passed through the frozen library every batch; otherwise precomputed features.
     after_epoch(epoch, head) may return True to stop early (the head is in eval mode during the call)."""
     torch.manual_seed(seed)
-    gen = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
     head = Expert(lib.out_channels if lib is not None else inputs.shape[1], 16, n_out)
     opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=wd, nesterov=True)
     steps = epochs * ((len(inputs) + BATCH - 1) // BATCH)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.15)
     for epoch in range(epochs):
         head.train()
-        for idx in data.batches(len(inputs), BATCH, gen):
+        perm = torch.randperm(len(inputs), generator=gen)
+        for s in range(0, len(inputs), BATCH):
+            idx = perm[s:s + BATCH]
             if lib is None:
                 feats = inputs[idx]
             else:
                 with torch.no_grad():
-                    feats = lib(to_input(data.augment(inputs[idx], gen), torch.device('cpu')))
+                    feats = lib(data.normalize(data.augment(inputs[idx.numpy()], gen)))
             loss = loss_fn(head(feats), targets[idx])
             opt.zero_grad()
             loss.backward()

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from poe import data
 
@@ -30,5 +31,10 @@ def test_missing_dataset_gets_a_clear_message(tmp_path):
 
 def test_augment_keeps_shape_and_flips_or_shifts():
     x = np.random.default_rng(0).integers(0, 255, (16, 3, 32, 32), dtype=np.uint8)
-    y = data.augment(x, np.random.default_rng(1))
-    assert y.shape == x.shape and not np.array_equal(x, y)
+    y = data.augment(x, torch.Generator().manual_seed(1))
+    assert y.shape == x.shape and y.dtype == torch.uint8 and not np.array_equal(x, y.numpy())
+
+
+def test_normalize_gives_the_models_input_on_the_images_device():
+    z = data.normalize(np.full((2, 3, 4, 4), 255, dtype=np.uint8))
+    assert z.dtype == torch.float32 and torch.allclose(z[0, :, 0, 0], (1 - torch.tensor(data.MEAN)) / torch.tensor(data.STD))

@@ -1,11 +1,15 @@
-import json
 import hashlib
+import json
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-import export_pool
 from poe.wrn import Library, Expert
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools'))
+import export_pool  # noqa: E402
 
 
 def write(tmp_path, name, module):
@@ -47,8 +51,8 @@ def test_unknown_expert_names_and_class_counts_are_refused(tmp_path):
     with pytest.raises(SystemExit, match='has 5 outputs but covers 3 classes'):
         export_pool.main(['--library', str(lib), '--expert', f'k={e}', '--expert-classes', 'k=bowl,cup,plate',
                           '--out', str(tmp_path / 'p')])
+    (tmp_path / 'junk.pt').write_bytes(b'nope')
     with pytest.raises(SystemExit, match='not a PyTorch file'):
-        (tmp_path / 'junk.pt').write_bytes(b'nope')
         export_pool.main(['--library', str(tmp_path / 'junk.pt'), '--expert', f'people={e}', '--out', str(tmp_path / 'p')])
 
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from poe import train
-from poe.train import choose_precision, cpu_flags
+from poe import runtime
+from poe.runtime import choose_precision, cpu_flags
 from poe.wrn import WideResNet
 
 
@@ -36,9 +36,9 @@ def test_fp32_inference_on_a_cpu_runs_a_onednn_copy_with_the_same_logits():
     torch.manual_seed(0)
     model = WideResNet(10, 2, 100).eval()
     x = torch.randn(8, 3, 32, 32).contiguous(memory_format=torch.channels_last)
-    fast = train.inference_model(model, torch.device('cpu'), 'fp32')
+    fast = runtime.inference_model(model, torch.device('cpu'), 'fp32')
     assert fast is not model or not torch.backends.mkldnn.is_available()
     with torch.no_grad():
         assert torch.allclose(fast(x), model(x), atol=1e-4)
         assert torch.allclose(fast(torch.flip(x, dims=[3])), model(torch.flip(x, dims=[3])), atol=1e-4)
-    assert train.inference_model(model, torch.device('cpu'), 'bf16') is model  # autocast needs the plain module
+    assert runtime.inference_model(model, torch.device('cpu'), 'bf16') is model  # autocast needs the plain module

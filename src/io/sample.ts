@@ -1,6 +1,6 @@
 import { sha256Hex } from '../ml/sha256';
 
-/** The built-in check's images: CIFAR-100 test images shipped with the app (experts/make_sample.py). */
+/** The built-in check's images: CIFAR-100 test images shipped with the app (experts/tools/make_sample.py). */
 export interface Sample {
   images: Uint8Array;
   labels: number[];

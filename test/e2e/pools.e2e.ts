@@ -40,7 +40,7 @@ const withManifest = (edit: (m: any) => void) => { // eslint-disable-line @types
 
 beforeAll(async () => {
   rmSync(TMP, { recursive: true, force: true });
-  execFileSync('/usr/bin/python3', ['test/fixtures/make_six_expert_pool.py', '--out', SIX], { cwd: REPO_ROOT, stdio: 'ignore' });
+  execFileSync('/usr/bin/python3', ['experts/tools/make_fixture_pool.py', '--kind', 'six', '--out', SIX], { cwd: REPO_ROOT, stdio: 'ignore' });
   six = readPoolDir(SIX);
   const w = six.get('experts/people/weights.bin')!.slice();
   new DataView(w.buffer).setFloat32(64, NaN, true);
@@ -88,7 +88,7 @@ async function dropFile(p: Page, bytes: Uint8Array, name: string): Promise<void>
 }
 
 describe('pools from anywhere', () => {
-  it('?pool= opens a six-expert pool exported by export_pool.py from another origin (CORS); it builds and predicts', async () => {
+  it('?pool= opens a six-expert pool made from other weights by make_fixture_pool.py, from another origin (CORS); it builds and predicts', async () => {
     const page = await browser.newPage();
     await page.goto(`${app}&pool=${encodeURIComponent(cdn.url + 'six/')}`);
     await page.waitForFunction(() => document.querySelector('.pool-info strong')?.textContent === 'six-experts', null, { timeout: 120_000 });

@@ -17,7 +17,7 @@ let fixture: PoolFiles;
 
 beforeAll(async () => {
   await useNodeBackend('cpu');
-  execFileSync('/usr/bin/python3', ['test/fixtures/make_six_expert_pool.py', '--out', SIX_POOL_DIR], { cwd: REPO_ROOT, stdio: 'ignore' });
+  execFileSync('/usr/bin/python3', ['experts/tools/make_fixture_pool.py', '--kind', 'six', '--out', SIX_POOL_DIR], { cwd: REPO_ROOT, stdio: 'ignore' });
   fixture = readPoolDir(FIXTURE_POOL_DIR);
 });
 
@@ -58,7 +58,7 @@ describe('pools from a zip or a folder', () => {
     expect(events.length).toBe(failedAt);
   });
 
-  it('a six-expert pool exported by experts/export_pool.py from other weights loads from a zip and matches PyTorch', async () => {
+  it('a six-expert pool made by experts/tools/make_fixture_pool.py from other weights loads from a zip and matches PyTorch', async () => {
     const six = readPoolDir(SIX_POOL_DIR);
     const bundle = await fetchPool(zipPoolSource(zipOf(six, 'six/'), 'six.zip'));
     const pool = await instantiatePool(bundle);

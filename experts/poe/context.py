@@ -1,0 +1,112 @@
+"""What every stage of a build shares: the settings, the build folder, device and number format, the data, the
+teacher cache, the time budget and the packing of the folder for a device run."""
+import math
+import os
+import time
+
+import torch
+
+from . import data, evaluate, loop, runtime, settings, teacher, transport
+from .teacher import Images
+
+# The settings each stage's output depends on: a checkpoint resumes, and a finished output is reused, only under the same.
+RECIPE = {
+    'oracle': ('oracle_depth', 'oracle_widen', 'oracle_epochs', 'oracle_batch', 'oracle_lr', 'oracle_seed', 'weight_decay', 'n_train'),
+    'teacher': ('teacher_views', 'teacher_seed', 'n_train'),
+    'library': ('library_epochs', 'library_batch', 'library_lr', 'library_seed', 'temperature', 'weight_decay', 'n_train'),
+    'experts': ('expert_width', 'expert_epochs', 'expert_batch', 'expert_lr', 'expert_seed', 'temperature', 'alpha', 'weight_decay', 'n_train'),
+    'tune': ('tune_epochs', 'tune_batch', 'tune_lr', 'tune_seed', 'temperature', 'alpha', 'weight_decay', 'n_train'),
+    'average': ('tune_average', 'tune_consolidation'),
+}
+
+
+class Build:
+    def __init__(self, cfg, config='full', load_data=True):
+        self.cfg, self.config = cfg, config
+        self.out = runtime.repo_path(cfg['out'] or f'experts/checkpoints/{config}')
+        self.device = runtime.setup(cfg['device'])
+        self.precision = runtime.resolve_precision(cfg['precision'], self.device)[0]
+        if self.device.type == 'cuda':
+            torch.backends.cudnn.benchmark = True
+        self.t0 = time.time()
+        self._cache = None
+        if load_data:
+            self.load_data()
+
+    def load_data(self):
+        src = self.cfg['data'] or None
+        try:
+            x, y, _ = data.load_split('train', src)
+            xv, yv, cv = data.load_split('val', src)
+            self.fine_names, coarse_names = data.label_names(src)
+        except data.DataMissing as e:
+            raise SystemExit(f'error: {e}')
+        if self.cfg['n_train']:
+            x, y = x[:self.cfg['n_train']], y[:self.cfg['n_train']]
+        self.tasks = dict(zip(coarse_names, data.superclasses(yv, cv)))
+        if self.cfg['n_val']:
+            xv, yv = xv[:self.cfg['n_val']], yv[:self.cfg['n_val']]
+        on = self.cfg['data_on_device']
+        self.images = Images(x, self.device, on)
+        self.y = torch.as_tensor(y).to(self.device if on else 'cpu')
+        self.xv, self.yv = torch.as_tensor(xv).to(self.device if on else 'cpu'), yv
+
+    # settings and files
+    def recipe(self, stage, **extra):
+        return {**{k: self.cfg[k] for k in RECIPE[stage]}, **extra}
+
+    def path(self, output):
+        return self.out / f'{output}.pt'
+
+    def machine(self):
+        return torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else f'{os.cpu_count()} CPU cores'
+
+    def compact(self):
+        """A device run brings its files back slowly: checkpoints keep momentum in bf16, the oracle fp16 weights."""
+        return bool(self.cfg['return_dir'])
+
+    def pack(self):
+        if self.cfg['return_dir'] and runtime.is_main():
+            # the cache is rebuilt in seconds on a GPU; an oracle given by --oracle_from is on this side already
+            skip = {'teacher_cache.pt'} | ({'oracle.pt'} if self.cfg['oracle_from'] else set())
+            transport.pack(self.out, self.cfg['return_dir'], skip)
+
+    # time
+    def time_left(self):
+        return self.cfg['budget_s'] - (time.time() - self.t0) if self.cfg['budget_s'] else math.inf
+
+    def train(self, job):
+        return loop.run(job, len(self.images), self.out, self.time_left, self.pack, self.compact())
+
+    def autocast(self):
+        return runtime.autocast(self.device, self.cfg['precision'])
+
+    # what the distillation stages learn from
+    def cache(self):
+        if self._cache is None:
+            self._cache = teacher.load(self.path('teacher_cache'), self.path('oracle'), len(self.images))
+            if self.cfg['data_on_device']:
+                self._cache.to(self.device)
+        return self._cache
+
+    def columns(self):
+        """The oracle's columns of each expert's classes: experts x classes."""
+        return torch.tensor(list(self.tasks.values()), device=self.device)
+
+    # validation
+    def val_top1(self, model):
+        return float((runtime.predict(model, self.xv, self.device).argmax(1).numpy() == self.yv).mean())
+
+    @torch.no_grad()
+    def val_expert_logits(self, library, group, batch=500):
+        """{task: numpy logits} of the experts (one module, (batch, experts, classes)) on the validation images."""
+        feats = runtime.predict(library, self.xv, self.device)
+        z = torch.cat([group(feats[s:s + batch].to(self.device).contiguous(memory_format=torch.channels_last)).float().cpu()
+                       for s in range(0, len(feats), batch)])
+        return {t: z[:, i].numpy() for i, t in enumerate(self.tasks)}
+
+    def val_metrics(self, library, group):
+        return evaluate.stage_metrics(self.val_expert_logits(library, group), self.tasks, self.yv)
+
+    def tunings(self):
+        return settings.tunings(self.cfg)

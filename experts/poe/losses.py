@@ -1,0 +1,30 @@
+"""The distillation losses of POE.md. Expert logits come as one tensor (batch, experts, classes), from the experts
+one after another or stacked (poe/experts.py): the same loss either way."""
+import torch.nn.functional as F
+
+
+def kd_loss(student_logits, teacher_logits, T):
+    """T^2 * KL(softmax(teacher/T) || softmax(student/T)), batch mean."""
+    return F.kl_div(F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1),
+                    reduction='batchmean', log_target=True) * T * T
+
+
+def ckd_loss(expert_logits, oracle_logits, T, alpha):
+    """Conditional KD summed over the experts: each expert's soft loss on its own classes' oracle logits plus
+    alpha times the L1 distance of the raw logits (the scale term that lets experts be compared).
+    expert_logits and oracle_logits (the oracle's columns of each expert's classes) are (batch, experts, classes)."""
+    kl = F.kl_div(F.log_softmax(expert_logits / T, 2), F.log_softmax(oracle_logits / T, 2), reduction='sum', log_target=True)
+    scale = (expert_logits - oracle_logits).abs().mean() * expert_logits.shape[1]
+    return kl / len(expert_logits) * T * T + alpha * scale
+
+
+def consolidation_loss(expert_logits, oracle_logits, T):
+    """KD from the oracle to the model that consolidates every expert (all their logits side by side). A query's
+    softmax is this one restricted to its classes, so matching it ranks the experts against each other as the
+    oracle would, which no expert's own loss can see. Shapes as in ckd_loss."""
+    return kd_loss(expert_logits.flatten(1), oracle_logits.flatten(1), T)
+
+
+def teacher_logits(oracle, xb):
+    """The oracle's logits averaged over the batch and its mirror: a flip-invariant, stronger teacher."""
+    return (oracle(xb) + oracle(xb.flip(3))) / 2
