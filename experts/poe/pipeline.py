@@ -67,10 +67,10 @@ def run(cfg, config):
     if cfg['resume_from']:
         transport.unpack(cfg['resume_from'], out)
     out.mkdir(parents=True, exist_ok=True)
+    b = Build(cfg, config)  # under torchrun, this joins the process group
     if cfg['oracle_from'] and runtime.is_main():
         adopt_oracle(runtime.repo_path(cfg['oracle_from']), out, bool(cfg['return_dir']))
     runtime.barrier()
-    b = Build(cfg, config)
     runtime.log(f'build {config} in {b.out}: {len(b.images)} training images, {b.device}, {b.precision}')
     if cfg['plan_epochs']:
         plan.apply(b)

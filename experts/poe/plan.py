@@ -24,21 +24,25 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def epoch_seconds(b, job):
-    """One epoch of job: its step timed after a warm-up, times the steps an epoch takes, plus its validation."""
+def epoch_seconds(b, job, steps=12, at_most_s=2.0):
+    """One epoch of job: its step timed after a warm-up (12 steps, fewer where they take over 2 s), times the steps
+    an epoch takes, plus its validation."""
     gen, n = torch.Generator().manual_seed(0), len(b.images)
     idx = torch.arange(min(job.batch, n))
-    for i in range(15):
-        if i == 3:
-            sync(b.device)
-            t0 = time.time()
+    for _ in range(3):
         job.step(idx, gen)
     sync(b.device)
-    step_s = (time.time() - t0) / 12
+    t0, done = time.time(), 0
+    while done < steps and (done < 2 or time.time() - t0 < at_most_s):
+        job.step(idx, gen)
+        sync(b.device)
+        done += 1
+    step_s = (time.time() - t0) / done
     for m in job.modules.values():
         m.eval()
-    job.evaluate()  # warm-up (cudnn's autotuning)
-    sync(b.device)
+    if b.device.type == 'cuda':
+        job.evaluate()  # warm-up: cudnn's autotuning
+        sync(b.device)
     t0 = time.time()
     job.evaluate()
     sync(b.device)

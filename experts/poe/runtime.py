@@ -149,7 +149,7 @@ class _DenseIO(torch.nn.Module):
 def inference_model(model, device, precision):
     """model, or on a CPU running fp32 a oneDNN copy of it for inference: the WRN-16-4 oracle's flip-averaged logits
     of 500 images took 6.9 s against 7.8 s (AVX2, 2 cores), the same within 1e-5. model must be in eval mode."""
-    chosen, _ = resolve_precision(precision, device)
+    chosen, _ = resolve_precision(precision, device, verbose=False)
     if device.type != 'cpu' or chosen != 'fp32' or not torch.backends.mkldnn.is_available():
         return model
     return _DenseIO(mkldnn.to_mkldnn(copy.deepcopy(model).to(memory_format=torch.contiguous_format))).eval()

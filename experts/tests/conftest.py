@@ -9,7 +9,7 @@ sys.path.insert(0, str(EXPERTS))
 from poe import settings  # noqa: E402
 
 # every stage at its smallest: a build of a few hundred images in seconds
-TINY = {'n_train': 192, 'n_val': 500, 'precision': 'fp32', 'oracle_depth': 10, 'oracle_widen': 1, 'teacher_views': 2,
+TINY = {'n_train': 192, 'n_val': 200, 'precision': 'fp32', 'oracle_depth': 10, 'oracle_widen': 1, 'teacher_views': 2,
         'oracle_epochs': 2, 'library_epochs': 1, 'expert_epochs': 1, 'tune_epochs': 1,
         'oracle_batch': 64, 'library_batch': 64, 'expert_batch': 64, 'tune_batch': 64}
 

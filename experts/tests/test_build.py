@@ -30,3 +30,16 @@ def test_missing_data_and_bad_settings_end_with_one_clear_line(tmp_path):
     r = build('quick', '--oracle_epoch=3')
     assert r.returncode != 0 and r.stderr.strip() == 'error: unknown setting --oracle_epoch; known: ' + ', '.join(
         __import__('poe.settings', fromlist=['DEFAULTS']).DEFAULTS)
+
+
+def test_the_gpu_config_runs_the_same_stages_on_a_cpu_and_exports_back_here(tmp_path):
+    """The GPU's shape (data on the device, experts stacked, epochs planned to a budget, chunks after every epoch)
+    on this CPU: every stage but the export, then the export as it runs here after a device run."""
+    args = ['gpu', *tiny_args(tmp_path), '--device=cpu', '--budget_s=2', f'--return_dir={tmp_path / "ret"}']
+    r = build(*args)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'plan: {"oracle_epochs": 1' in r.stdout and '== average (' in r.stdout and '== export' not in r.stdout
+    assert (tmp_path / 'ret' / 'build.tar.00').exists() and not (tmp_path / 'pool').exists()
+    r = build(*args[:-2], '--stages=export')
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert json.loads((tmp_path / 'pool' / 'pool.json').read_text())['name'] == 'cifar100-gpu'
