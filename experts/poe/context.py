@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from . import data, evaluate, loop, runtime, settings, teacher, transport
+from . import checkpoint, data, evaluate, loop, runtime, settings, teacher, transport
 from .teacher import Images
 
 # The settings each stage's output depends on: a checkpoint resumes, and a finished output is reused, only under the same.
@@ -57,6 +57,14 @@ class Build:
 
     def path(self, output):
         return self.out / f'{output}.pt'
+
+    def load(self, output):
+        """An earlier stage's output, or a clear error naming the stage that makes it."""
+        ck = checkpoint.load(self.path(output))
+        if ck is None:
+            stage = 'tune' if output.startswith('tune-') else output
+            raise SystemExit(f'error: {self.path(output)} not found: the {stage} stage makes it (run it first, or leave --stages out)')
+        return ck
 
     def machine(self):
         return torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else f'{os.cpu_count()} CPU cores'

@@ -1,5 +1,5 @@
 """A build's experts as one module, forward(feats) -> (batch, experts, classes), in one of two shapes that compute
-the same thing (tests/test_expert_stack.py checks outputs and gradients):
+the same thing (tests/test_experts.py checks outputs and gradients):
 
 - ExpertLoop: the experts one after another, the fastest on a CPU;
 - ExpertStack: every convolution grouped (one group per expert), each batch norm over all experts' channels.

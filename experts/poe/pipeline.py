@@ -29,8 +29,14 @@ def finished(b, stage, output):
     as finished when every stage that learns from it is."""
     path = b.path(output) if output else None
     if stage == 'teacher':
-        if path.exists() and torch.load(path, map_location='cpu')['done'] == b.cfg['teacher_views']:
-            return True
+        if path.exists():
+            cache = torch.load(path, map_location='cpu')
+            meta = cache['meta']
+            if (meta['views'], meta['seed']) != (b.cfg['teacher_views'], b.cfg['teacher_seed']):
+                raise SystemExit(f'error: {path} was made with other settings (teacher_views {meta["views"]}, teacher_seed '
+                                 f'{meta["seed"]}); delete it (and the stages after it) to redo it with these, or use another --out')
+            if cache['done'] == meta['views']:
+                return True
         last = 'average' if settings.averaged(b.cfg) else f'tune-{len(b.tunings())}'
         return b.path(last).exists()
     if path is None or not path.exists():

@@ -168,7 +168,7 @@ def save_experts(b, output, settings, library, group, history, wall, **extra):
 
 
 def run_experts(b):
-    library = library_of(checkpoint.load(b.path('library')))
+    library = library_of(b.load('library'))
     job = experts_job(b, b.cache(), library, new_experts(b, library))
     history, wall = b.train(job)
     save_experts(b, 'experts', job.settings, library, job.modules['experts'], history, wall, epochs=b.cfg['expert_epochs'])
@@ -176,7 +176,7 @@ def run_experts(b):
 
 def load_group(b, output):
     """(library, experts as one module) from a stage output, on the device."""
-    lib, members, _ = evaluate.library_and_experts(checkpoint.load(b.path(output)))
+    lib, members, _ = evaluate.library_and_experts(b.load(output))
     return on_device(lib, b), on_device(experts.group([members[t] for t in b.tasks], b.cfg['stack_experts']), b)
 
 
@@ -196,7 +196,7 @@ def average_states(states):
 def run_average(b):
     """The weights (batch-norm statistics included) of the last tune_average tunings averaged ("model soup")."""
     runs = settings.averaged(b.cfg)
-    cks = [checkpoint.load(b.path(f'tune-{r}')) for r in runs]
+    cks = [b.load(f'tune-{r}') for r in runs]
     lib, members, _ = evaluate.library_and_experts(cks[0])
     lib.load_state_dict(average_states([ck['library'] for ck in cks]))
     for t, e in members.items():
@@ -216,7 +216,7 @@ def run_export(b):
     lib, members, tasks = evaluate.library_and_experts(checkpoint.load(final))
     oracle, oracle_ck = evaluate.load_oracle(b.path('oracle'), b.device)
     oracle_test = float((runtime.predict(runtime.inference_model(oracle, b.device, 'fp32'), xt, b.device).argmax(1).numpy() == yt).mean())
-    lib_ck = checkpoint.load(b.path('library'))
+    lib_ck = b.load('library')
     student = WideResNet(*LIBRARY_ARCH, 100)
     student.load_state_dict(lib_ck['student'])
     student_test = float((runtime.predict(student.eval(), xt, b.device).argmax(1).numpy() == yt).mean())
@@ -233,7 +233,7 @@ def build_metrics(b, oracle_ck, oracle_test, lib_ck, student_test, final):
     o = oracle_ck.get('metrics', {})
     cache = checkpoint.load(b.path('teacher_cache')) if b.path('teacher_cache').exists() else None
     tunes = [checkpoint.load(b.path(f'tune-{r}')) for r, _ in b.tunings() if b.path(f'tune-{r}').exists()]
-    ex = checkpoint.load(b.path('experts'))
+    ex = b.load('experts')
     walls = {'oracle': o.get('wall_s'), 'teacher cache': cache['wall_s'] if cache else None, 'library': lib_ck['metrics']['wall_s'],
              'experts': ex['metrics']['wall_s'], 'joint tuning': sum(t['metrics']['wall_s'] for t in tunes) if tunes else None}
     machines = sorted({ck['metrics'].get('machine') for ck in [oracle_ck, lib_ck, ex, *tunes] if ck.get('metrics', {}).get('machine')})

@@ -146,3 +146,8 @@ def test_checkpointing_leaves_the_live_momentum_in_fp32():
         saved = checkpoint.momentum_to(opt.state_dict(), torch.bfloat16)
     assert all(s['momentum_buffer'].dtype == torch.bfloat16 for s in saved['state'].values())
     assert all(s['momentum_buffer'].dtype == torch.float32 for s in opt.state.values())
+
+
+def test_a_stage_run_before_what_it_needs_names_the_missing_stage(tiny_cfg):
+    with pytest.raises(SystemExit, match=r'experts.pt not found: the experts stage makes it'):
+        pipeline.run(tiny_cfg(stages='tune'), 'tiny')
