@@ -1,20 +1,22 @@
 """What every stage of a build shares: the settings, the build folder, device and number format, the data, the
 teacher cache, the time budget and the packing of the folder for a device run."""
+import json
 import math
 import os
 import time
 
 import torch
 
-from . import checkpoint, data, evaluate, loop, runtime, settings, teacher, transport
+from . import checkpoint, data, datasets, evaluate, loop, runtime, settings, teacher, transport
+from .experts import PAD
 from .teacher import Images
 
 # The settings each stage's output depends on: a checkpoint resumes, and a finished output is reused, only under the same.
 RECIPE = {
-    'oracle': ('oracle_depth', 'oracle_widen', 'oracle_epochs', 'oracle_batch', 'oracle_lr', 'oracle_seed', 'weight_decay', 'n_train'),
+    'oracle': ('oracle_depth', 'oracle_widen', 'oracle_epochs', 'oracle_batch', 'oracle_lr', 'oracle_seed', 'weight_decay', 'n_train', 'size'),
     'teacher': ('teacher_views', 'teacher_seed', 'n_train'),
     'library': ('library_epochs', 'library_batch', 'library_lr', 'library_seed', 'temperature', 'weight_decay', 'n_train'),
-    'experts': ('expert_width', 'expert_epochs', 'expert_batch', 'expert_lr', 'expert_seed', 'temperature', 'alpha', 'weight_decay', 'n_train'),
+    'experts': ('tasks', 'expert_width', 'expert_epochs', 'expert_batch', 'expert_lr', 'expert_seed', 'temperature', 'alpha', 'weight_decay', 'n_train'),
     'tune': ('tune_epochs', 'tune_batch', 'tune_lr', 'tune_seed', 'temperature', 'alpha', 'weight_decay', 'n_train'),
     'average': ('tune_average', 'tune_consolidation'),
 }
@@ -34,22 +36,30 @@ class Build:
             self.load_data()
 
     def load_data(self):
-        src = self.cfg['data'] or None
         try:
-            x, y, _ = data.load_split('train', src)
-            xv, yv, cv = data.load_split('val', src)
-            self.fine_names, coarse_names = data.label_names(src)
-        except data.DataMissing as e:
+            ds = datasets.open_dataset(self.cfg['data'] or None, self.cfg['size'])
+        except (data.DataMissing, ValueError) as e:
             raise SystemExit(f'error: {e}')
+        if self.cfg['size'] and ds.size != self.cfg['size']:
+            raise SystemExit(f'error: --size={self.cfg["size"]}: {ds.root} holds {ds.kind} images of {ds.size} pixels, which it does not resize')
+        self.dataset, self.class_names, self.stats = ds, ds.class_names, (ds.mean, ds.std)
+        self.tasks = tasks_of(ds, self.cfg['tasks'])
+        x, y = ds.train
+        xv, yv = ds.val
         if self.cfg['n_train']:
             x, y = x[:self.cfg['n_train']], y[:self.cfg['n_train']]
-        self.tasks = dict(zip(coarse_names, data.superclasses(yv, cv)))
         if self.cfg['n_val']:
             xv, yv = xv[:self.cfg['n_val']], yv[:self.cfg['n_val']]
         on = self.cfg['data_on_device']
-        self.images = Images(x, self.device, on)
+        self.images = Images(x, self.device, on, self.stats)
         self.y = torch.as_tensor(y).to(self.device if on else 'cpu')
         self.xv, self.yv = torch.as_tensor(xv).to(self.device if on else 'cpu'), yv
+        for note in ds.notes:
+            runtime.log(f'{ds.kind} data at {ds.root}: {note}')
+
+    def arch(self):
+        """What every model of the build takes: input channels and size."""
+        return {'in_channels': self.dataset.channels, 'size': self.dataset.size}
 
     # settings and files
     def recipe(self, stage, **extra):
@@ -98,23 +108,58 @@ class Build:
         return self._cache
 
     def columns(self):
-        """The oracle's columns of each expert's classes: experts x classes."""
-        return torch.tensor(list(self.tasks.values()), device=self.device)
+        """The oracle's columns of each expert's classes (experts x most classes, padded), which of them are real,
+        and each expert's class count."""
+        width = max(len(c) for c in self.tasks.values())
+        cols = torch.tensor([c + [0] * (width - len(c)) for c in self.tasks.values()], device=self.device)
+        mask = torch.tensor([[i < len(c) for i in range(width)] for c in self.tasks.values()], device=self.device)
+        return cols, mask, mask.sum(1).float()
+
+    def teacher_columns(self, z, cols, mask):
+        """The oracle's logits z (batch x classes) at each expert's classes, padded like ExpertLoop's output."""
+        return torch.where(mask, z[:, cols], torch.full((), PAD, device=z.device))
 
     # validation
     def val_top1(self, model):
-        return float((runtime.predict(model, self.xv, self.device).argmax(1).numpy() == self.yv).mean())
+        return float((runtime.predict(model, self.xv, self.device, stats=self.stats).argmax(1).numpy() == self.yv).mean())
 
     @torch.no_grad()
     def val_expert_logits(self, library, group, batch=500):
         """{task: numpy logits} of the experts (one module, (batch, experts, classes)) on the validation images."""
-        feats = runtime.predict(library, self.xv, self.device)
+        feats = runtime.predict(library, self.xv, self.device, stats=self.stats)
         z = torch.cat([group(feats[s:s + batch].to(self.device).contiguous(memory_format=torch.channels_last)).float().cpu()
                        for s in range(0, len(feats), batch)])
-        return {t: z[:, i].numpy() for i, t in enumerate(self.tasks)}
+        return {t: z[:, i, :len(c)].numpy() for i, (t, c) in enumerate(self.tasks.items())}
 
     def val_metrics(self, library, group):
         return evaluate.stage_metrics(self.val_expert_logits(library, group), self.tasks, self.yv)
 
     def tunings(self):
         return settings.tunings(self.cfg)
+
+
+def tasks_of(ds, spec):
+    """The primitive tasks, {name: class indices}: the dataset's own grouping (hierarchy) or a JSON file mapping
+    task names to class names."""
+    if spec == 'hierarchy':
+        if not ds.groups:
+            raise SystemExit(f'error: {ds.root} has no grouping of its classes of its own: give --tasks=FILE.json, '
+                             f'{{"task": ["class", ...], ...}} over its classes ({", ".join(ds.class_names[:6])}, ...)')
+        return {t: list(map(int, c)) for t, c in ds.groups.items()}
+    path = runtime.repo_path(spec)
+    try:
+        groups = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: --tasks={spec}: not a readable JSON file of {{"task": ["class", ...]}} ({e})')
+    if not isinstance(groups, dict) or not groups or not all(isinstance(v, list) and v for v in groups.values()):
+        raise SystemExit(f'error: --tasks={spec}: expected {{"task": ["class", ...], ...}} with at least one class per task')
+    unknown = [c for v in groups.values() for c in v if c not in ds.class_names]
+    if unknown:
+        raise SystemExit(f'error: --tasks={spec}: unknown class {", ".join(map(str, unknown))}; the classes are {", ".join(ds.class_names)}')
+    seen = {}
+    for t, v in groups.items():
+        for c in v:
+            if c in seen:
+                raise SystemExit(f'error: --tasks={spec}: class {c} is in both {seen[c]} and {t}')
+            seen[c] = t
+    return {t: [ds.class_names.index(c) for c in v] for t, v in groups.items()}

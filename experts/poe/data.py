@@ -85,11 +85,12 @@ def superclasses(fine, coarse):
     return [sorted(table[c]) for c in sorted(table)]
 
 
-def normalize(x_uint8):
-    """uint8 N x 3 x H x W (numpy or tensor, on any device) -> the float batch the models take, channels_last."""
+def normalize(x_uint8, stats=(MEAN, STD)):
+    """uint8 N x C x H x W (numpy or tensor, on any device) -> the float batch the models take, channels_last;
+    stats: the dataset's per-channel (mean, std) on the 0..1 scale (CIFAR-100's by default)."""
     x = torch.as_tensor(x_uint8)
-    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
+    mean = torch.tensor(stats[0], device=x.device, dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(stats[1], device=x.device, dtype=torch.float32).view(1, -1, 1, 1)
     return ((x.float() / 255 - mean) / std).contiguous(memory_format=torch.channels_last)
 
 

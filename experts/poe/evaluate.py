@@ -20,7 +20,8 @@ def load_oracle(path, device=torch.device('cpu')):
     if ck is None:
         raise SystemExit(f'error: {path} not found; the oracle stage writes it')
     try:
-        model = WideResNet(ck['arch']['depth'], ck['arch']['widen'], ck['state_dict']['fc.weight'].shape[0])
+        a = ck['arch']
+        model = WideResNet(a['depth'], a['widen'], ck['state_dict']['fc.weight'].shape[0], a.get('in_channels', 3), a.get('size', 32))
         model.load_state_dict(checkpoint.full(ck['state_dict']))
     except (KeyError, TypeError, RuntimeError) as e:
         raise SystemExit(f'error: {path} is not an oracle checkpoint (state_dict and arch of a WideResNet): {e}')
@@ -59,7 +60,7 @@ def load_pool(pool):
     """(Library, {task: Expert}, {task: classes}) from a pool folder's own TF.js files: the weights the app serves."""
     manifest = json.loads((Path(pool) / 'pool.json').read_text())
     part = lambda p: read_part(Path(pool) / Path(p['files']['model']['path']).parent)
-    lib = library_from_state_dict(part(manifest['library'])).eval()
+    lib = library_from_state_dict(part(manifest['library']), manifest['input']['sizePx']).eval()
     experts = {e['name']: expert_from_state_dict(part(e)).eval() for e in manifest['experts']}
     return lib, experts, {e['name']: e['classes'] for e in manifest['experts']}
 

@@ -76,15 +76,20 @@ class ExpertStack(nn.Module):
                  for k, shape in shapes.items()} for i in range(self.g)]
 
 
+PAD = -1e4  # the logit of a class an expert does not have, where experts cover different numbers of classes
+
+
 class ExpertLoop(nn.Module):
-    """Experts of one class count, one after another; forward gives (batch, experts, classes)."""
+    """Experts one after another; forward gives (batch, experts, most classes), an expert with fewer classes
+    padded with PAD (a softmax gives those columns nothing)."""
 
     def __init__(self, experts):
         super().__init__()
         self.members = nn.ModuleList(experts)
+        self.width = max(e.fc.out_features for e in experts)
 
     def forward(self, feats):
-        return torch.stack([e(feats) for e in self.members], 1)
+        return torch.stack([F.pad(z, (0, self.width - z.shape[1]), value=PAD) for z in (e(feats) for e in self.members)], 1)
 
     def expert_states(self):
         return [{k: v.detach().clone() for k, v in e.state_dict().items()} for e in self.members]
@@ -92,6 +97,8 @@ class ExpertLoop(nn.Module):
 
 def group(experts, stacked):
     """The experts as one module: stacked (ExpertStack) or one after another (ExpertLoop)."""
-    if len({e.fc.out_features for e in experts}) > 1:
-        raise ValueError('the experts of a build must cover the same number of classes each')
+    counts = sorted({e.fc.out_features for e in experts})
+    if stacked and len(counts) > 1:
+        raise ValueError(f'--stack_experts needs tasks of one size; these have {", ".join(map(str, counts))} classes: '
+                         f'train them one after another (--stack_experts=False)')
     return ExpertStack.from_experts(experts) if stacked else ExpertLoop(experts)

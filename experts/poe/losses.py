@@ -9,12 +9,15 @@ def kd_loss(student_logits, teacher_logits, T):
                     reduction='batchmean', log_target=True) * T * T
 
 
-def ckd_loss(expert_logits, oracle_logits, T, alpha):
+def ckd_loss(expert_logits, oracle_logits, T, alpha, counts=None):
     """Conditional KD summed over the experts: each expert's soft loss on its own classes' oracle logits plus
-    alpha times the L1 distance of the raw logits (the scale term that lets experts be compared).
-    expert_logits and oracle_logits (the oracle's columns of each expert's classes) are (batch, experts, classes)."""
+    alpha times the mean L1 distance of its raw logits (the scale term that lets experts be compared).
+    expert_logits and oracle_logits (the oracle's columns of each expert's classes) are (batch, experts, classes);
+    where experts have fewer classes than the widest, both are padded with the same very negative logit and
+    counts (one per expert) says how many are real."""
     kl = F.kl_div(F.log_softmax(expert_logits / T, 2), F.log_softmax(oracle_logits / T, 2), reduction='sum', log_target=True)
-    scale = (expert_logits - oracle_logits).abs().mean() * expert_logits.shape[1]
+    diff = (expert_logits - oracle_logits).abs()
+    scale = diff.mean() * diff.shape[1] if counts is None else (diff.sum(dim=(0, 2)) / (len(diff) * counts)).sum()
     return kl / len(expert_logits) * T * T + alpha * scale
 
 

@@ -53,16 +53,16 @@ def stand_in_cache(b):
     n, k = len(b.images), b.cfg['teacher_views']
     return TeacherCache({'meta': {'views': k}, 'dx': torch.randint(0, 9, (n, k), dtype=torch.uint8),
                          'dy': torch.randint(0, 9, (n, k), dtype=torch.uint8),
-                         'logits': torch.randn(n, k, 100).half()}).to(b.device if b.cfg['data_on_device'] else 'cpu')
+                         'logits': torch.randn(n, k, len(b.class_names)).half()}).to(b.device if b.cfg['data_on_device'] else 'cpu')
 
 
 def measure(b):
     trained = b.path('oracle').exists()
     cache = stand_in_cache(b)
-    library = Library(*stages.LIBRARY_ARCH)
+    library = Library(*stages.library_arch(b))
     epoch_s = {'library': epoch_seconds(b, stages.library_job(b, cache)),
                'experts': epoch_seconds(b, stages.experts_job(b, cache, library, stages.new_experts(b, library))),
-               'tune': epoch_seconds(b, stages.tune_job(b, cache, Library(*stages.LIBRARY_ARCH), stages.new_experts(b, library), 1, 0.1))}
+               'tune': epoch_seconds(b, stages.tune_job(b, cache, Library(*stages.library_arch(b)), stages.new_experts(b, library), 1, 0.1))}
     oracle_job = stages.oracle_job(b)
     if not trained:
         epoch_s['oracle'] = epoch_seconds(b, oracle_job)

@@ -30,9 +30,9 @@ def check_parts(library, experts, tasks, fine_names):
     return seen
 
 
-def reference(library, experts, images, labels):
+def reference(library, experts, images, labels, stats):
     with torch.no_grad():
-        feats = library(data.normalize(images))
+        feats = library(data.normalize(images, stats))
         logits = {n: m(feats).tolist() for n, m in experts.items()}
     nhwc = np.ascontiguousarray(images.transpose(0, 2, 3, 1))
     return {'about': 'PyTorch logits of each expert on these images (uint8 NHWC, base64); TF.js must match',
@@ -40,15 +40,20 @@ def reference(library, experts, images, labels):
             'labels': labels.tolist(), 'logits': logits}
 
 
+CIFAR100_INPUT = {'sizePx': 32, 'channels': 'RGB', 'range': [0, 255], 'layout': 'NHWC', 'mean': list(data.MEAN), 'std': list(data.STD)}
+
+
 def write_pool(out, library, experts, tasks, fine_names, test, name, version=None, sources=None, metrics=None,
-               reference_images=24, builder='experts/build.py'):
-    """Writes the pool folder out; test = (uint8 images, labels) for reference.json. Returns the manifest."""
+               reference_images=24, builder='experts/build.py', input_spec=CIFAR100_INPUT):
+    """Writes the pool folder out; test = (uint8 images, labels) for reference.json; input_spec: what the models take
+    (Dataset.input_spec()). Returns the manifest."""
     library, experts = library.eval(), {n: m.eval() for n, m in experts.items()}
     owner = check_parts(library, experts, tasks, fine_names)
     out.mkdir(parents=True, exist_ok=True)
     entry = lambda p: {'path': p.relative_to(out).as_posix(), 'bytes': p.stat().st_size, 'sha256': checkpoint.file_sha256(p)}
-    lib_files = write_part(*library_graph(library), out / 'library')
-    feat = list(library(torch.zeros(1, 3, 32, 32)).shape[1:])
+    size, channels = input_spec['sizePx'], len(input_spec['mean'])
+    lib_files = write_part(*library_graph(library, size, channels), out / 'library')
+    feat = list(library(torch.zeros(1, channels, size, size)).shape[1:])
     feat_nhwc = [feat[1], feat[2], feat[0]]
     parts = []
     for n, m in experts.items():
@@ -57,11 +62,12 @@ def write_pool(out, library, experts, tasks, fine_names, test, name, version=Non
                       'files': {'model': entry(files[0]), 'weights': entry(files[1])}})
     xt, yt = test
     ref = np.flatnonzero(np.isin(yt, list(owner)))[:reference_images]
-    (out / 'reference.json').write_text(json.dumps(reference(library, experts, xt[ref], yt[ref])))
+    stats = (input_spec['mean'], input_spec['std'])
+    (out / 'reference.json').write_text(json.dumps(reference(library, experts, xt[ref], yt[ref], stats)))
     now = datetime.datetime.now(datetime.timezone.utc)
     manifest = {
         'format': FORMAT, 'formatVersion': FORMAT_VERSION, 'name': name, 'version': version or now.strftime('%Y%m%dT%H%M%SZ'),
-        'input': {'sizePx': 32, 'channels': 'RGB', 'range': [0, 255], 'layout': 'NHWC', 'mean': list(data.MEAN), 'std': list(data.STD)},
+        'input': input_spec,
         'classes': [{'index': c, 'name': fine_names[c], 'task': owner[c]} for c in sorted(owner)],
         'library': {'architecture': 'WRN-16-1 conv1+block1+block2', 'params': count_params(library), 'outputShape': feat_nhwc,
                     'files': {'model': entry(lib_files[0]), 'weights': entry(lib_files[1])}},

@@ -156,8 +156,9 @@ def inference_model(model, device, precision):
 
 
 @torch.no_grad()
-def predict(model_fn, images, device, batch_size=500):
-    """model_fn on uint8 images (numpy or a tensor on any device), batch by batch: float logits on the CPU."""
+def predict(model_fn, images, device, batch_size=500, stats=(data.MEAN, data.STD)):
+    """model_fn on uint8 images (numpy or a tensor on any device), batch by batch: float logits on the CPU.
+    stats: the dataset's (mean, std)."""
     images = torch.as_tensor(images)
-    return torch.cat([model_fn(data.normalize(images[s:s + batch_size].to(device))).float().cpu()
+    return torch.cat([model_fn(data.normalize(images[s:s + batch_size].to(device), stats)).float().cpu()
                       for s in range(0, len(images), batch_size)])

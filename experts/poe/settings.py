@@ -12,7 +12,11 @@ PRECISIONS = ('auto', 'bf16', 'fp32')
 
 DEFAULTS = {
     # where
-    'data': '',              # CIFAR-100 folder; '' = $POE_DATA_DIR, else ../shared/datasets/cifar-100-binary
+    'data': '',              # dataset folder: CIFAR-100 binary, an image folder (train/<class>/*.png) or IDX files;
+                             # '' = $POE_DATA_DIR, else ../shared/datasets/cifar-100-binary (poe/datasets.py)
+    'size': 0,               # square input size in pixels an image folder is resized to (0 = the images' own)
+    'tasks': 'hierarchy',    # primitive tasks: the dataset's own grouping (CIFAR-100's superclasses) or FILE.json,
+                             # {"task": ["class", ...], ...}
     'out': '',               # build folder (stage outputs, checkpoints); '' = experts/checkpoints/<config>
     'pool': '',              # pool folder the export stage writes; '' = public/pools/<config>
     'name': '',              # pool name in pool.json; '' = the config's name

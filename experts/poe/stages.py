@@ -9,13 +9,22 @@ import json
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint, data, evaluate, experts, runtime, settings, teacher
+from . import checkpoint, evaluate, experts, runtime, settings, teacher
 from .losses import ckd_loss, consolidation_loss, kd_loss
 from .loop import Job, sgd
 from .pool_export import write_pool
 from .wrn import Expert, Library, WideResNet, count_params
 
-LIBRARY_ARCH = (16, 1)  # the library is conv1 + block1 + block2 of a WRN-16-1 student
+LIBRARY_DEPTH_WIDEN = (16, 1)  # the library is conv1 + block1 + block2 of a WRN-16-1 student
+
+
+def library_arch(b):
+    """Library(*library_arch(b)): a WRN-16-1's lower part for the dataset's channels and size."""
+    return (*LIBRARY_DEPTH_WIDEN, b.dataset.channels, b.dataset.size)
+
+
+def wrn(b, depth, widen):
+    return WideResNet(depth, widen, len(b.class_names), **b.arch())
 
 
 def on_device(module, b):
@@ -33,7 +42,7 @@ def step_with(opt, loss):
 def oracle_job(b):
     c = b.cfg
     torch.manual_seed(c['oracle_seed'])
-    model = on_device(WideResNet(c['oracle_depth'], c['oracle_widen'], 100), b)
+    model = on_device(wrn(b, c['oracle_depth'], c['oracle_widen']), b)
     net = runtime.parallel(model)
     opt = sgd(model.parameters(), c['oracle_lr'], c['weight_decay'])
 
@@ -51,7 +60,7 @@ def oracle_job(b):
 def library_job(b, cache):
     c = b.cfg
     torch.manual_seed(c['library_seed'])
-    student = on_device(WideResNet(*LIBRARY_ARCH, 100), b)
+    student = on_device(wrn(b, *LIBRARY_DEPTH_WIDEN), b)
     net = runtime.parallel(student)
     opt = sgd(student.parameters(), c['library_lr'], c['weight_decay'])
 
@@ -74,7 +83,7 @@ def new_experts(b, library):
 
 def experts_job(b, cache, library, group):
     """CKD of every expert from the frozen library's features."""
-    c, cols = b.cfg, b.columns()
+    c, (cols, mask, counts) = b.cfg, b.columns()
     library = on_device(library, b).eval()
     opt = sgd(group.parameters(), c['expert_lr'], c['weight_decay'])
 
@@ -83,7 +92,7 @@ def experts_job(b, cache, library, group):
         with b.autocast():
             with torch.no_grad():
                 feats = library(x)
-            loss = ckd_loss(group(feats).float(), z[:, cols], c['temperature'], c['alpha'])
+            loss = ckd_loss(group(feats).float(), b.teacher_columns(z, cols, mask), c['temperature'], c['alpha'], counts)
         step_with(opt, loss)
         return loss / len(cols)
 
@@ -94,7 +103,7 @@ def experts_job(b, cache, library, group):
 def tune_job(b, cache, library, group, run, weight):
     """Library and experts trained together on the experts' CKD losses plus the consolidation term, so the library's
     features become the ones small experts use best and the experts' logits rank against each other as the oracle's."""
-    c, cols = b.cfg, b.columns()
+    c, (cols, mask, counts) = b.cfg, b.columns()
     library = on_device(library, b)
     modules = {'library': library, 'experts': group}
     opt = sgd([p for m in modules.values() for p in m.parameters()], c['tune_lr'], c['weight_decay'])
@@ -102,8 +111,8 @@ def tune_job(b, cache, library, group, run, weight):
     def step(idx, gen):
         x, z = cache.batch(b.images, idx, gen)
         with b.autocast():
-            z_e, z_o = group(library(x)).float(), z[:, cols]
-            loss = ckd_loss(z_e, z_o, c['temperature'], c['alpha'])
+            z_e, z_o = group(library(x)).float(), b.teacher_columns(z, cols, mask)
+            loss = ckd_loss(z_e, z_o, c['temperature'], c['alpha'], counts)
             if weight:
                 loss = loss + weight * len(cols) * consolidation_loss(z_e, z_o, c['temperature'])
         step_with(opt, loss)
@@ -124,7 +133,7 @@ def run_oracle(b):
         state = {k: v.cpu() for k, v in job.modules['model'].state_dict().items()}
         checkpoint.save(b.path('oracle'), stage='oracle', settings=job.settings, history=history,
                         state_dict=checkpoint.half(state) if b.compact() else state,
-                        arch={'depth': b.cfg['oracle_depth'], 'widen': b.cfg['oracle_widen']},
+                        arch={'depth': b.cfg['oracle_depth'], 'widen': b.cfg['oracle_widen'], **b.arch()},
                         metrics={'val_top1': history[-1]['val_top1'], 'wall_s': wall, 'params': count_params(job.modules['model']),
                                  'epochs': b.cfg['oracle_epochs'], 'precision': b.precision, 'machine': b.machine()})
 
@@ -138,7 +147,7 @@ def run_teacher(b):
 
 def library_of(ck):
     """The library (conv1, block1, block2) of library.pt's student."""
-    lib = Library(*LIBRARY_ARCH)
+    lib = Library(*ck['library_arch'])
     lib.load_state_dict({k: v for k, v in ck['student'].items() if k.split('.')[0] in ('conv1', 'block1', 'block2')})
     return lib
 
@@ -149,18 +158,18 @@ def run_library(b):
     if runtime.is_main():
         student = {k: v.cpu() for k, v in job.modules['student'].state_dict().items()}
         checkpoint.save(b.path('library'), stage='library', settings=job.settings, history=history, student=student,
-                        library_arch=LIBRARY_ARCH,
+                        library_arch=library_arch(b),
                         metrics={'student_val_top1': history[-1]['val_top1'], 'wall_s': wall, 'epochs': b.cfg['library_epochs'],
-                                 'params': count_params(Library(*LIBRARY_ARCH)), 'precision': b.precision, 'machine': b.machine()})
+                                 'params': count_params(Library(*library_arch(b))), 'precision': b.precision, 'machine': b.machine()})
 
 
 def save_experts(b, output, settings, library, group, history, wall, **extra):
     """A stage output holding the library and every expert (experts, tune-N, average)."""
     states = group.expert_states()
     checkpoint.save(b.path(output), stage=output, settings=settings, history=history,
-                    library={k: v.cpu() for k, v in library.state_dict().items()}, library_arch=LIBRARY_ARCH,
+                    library={k: v.cpu() for k, v in library.state_dict().items()}, library_arch=library_arch(b),
                     experts={t: {k: v.cpu() for k, v in s.items()} for t, s in zip(b.tasks, states)},
-                    tasks=b.tasks, class_names={t: [b.fine_names[i] for i in cls] for t, cls in b.tasks.items()},
+                    tasks=b.tasks, class_names={t: [b.class_names[i] for i in cls] for t, cls in b.tasks.items()},
                     metrics={**{k: v for k, v in history[-1].items() if k.startswith('val_')}, 'wall_s': wall,
                              'precision': b.precision, 'machine': b.machine()}, **extra)
     runtime.log(f'[{output}] mean expert val top-1 {history[-1]["val_task_top1_mean"]:.4f}, all {len(b.tasks)} experts at once '
@@ -210,22 +219,21 @@ def run_average(b):
 
 def run_export(b):
     """The pool, with the figures the app shows: test top-1 of the oracle and of the library's student."""
-    src = b.cfg['data'] or None
-    xt, yt, _ = data.load_split('test', src)
+    xt, yt = b.dataset.test or b.dataset.val
     final = evaluate.final_output(b.out)
     lib, members, tasks = evaluate.library_and_experts(checkpoint.load(final))
     oracle, oracle_ck = evaluate.load_oracle(b.path('oracle'), b.device)
-    oracle_test = float((runtime.predict(runtime.inference_model(oracle, b.device, 'fp32'), xt, b.device).argmax(1).numpy() == yt).mean())
+    oracle_test = float((runtime.predict(runtime.inference_model(oracle, b.device, 'fp32'), xt, b.device, stats=b.stats).argmax(1).numpy() == yt).mean())
     lib_ck = b.load('library')
-    student = WideResNet(*LIBRARY_ARCH, 100)
+    student = wrn(b, *LIBRARY_DEPTH_WIDEN)
     student.load_state_dict(lib_ck['student'])
-    student_test = float((runtime.predict(student.eval(), xt, b.device).argmax(1).numpy() == yt).mean())
+    student_test = float((runtime.predict(student.eval(), xt, b.device, stats=b.stats).argmax(1).numpy() == yt).mean())
     metrics = build_metrics(b, oracle_ck, oracle_test, lib_ck, student_test, checkpoint.load(final))
     (b.out / 'metrics.json').write_text(json.dumps(metrics, indent=1) + '\n')
     pool = runtime.repo_path(b.cfg['pool'] or f'public/pools/{b.config}')
-    write_pool(pool, lib, members, tasks, b.fine_names, (xt, yt), b.cfg['name'] or b.config, sources={'build': str(b.out)},
-               metrics=metrics)
-    runtime.log(f'oracle test top-1 {oracle_test:.4f}, library student {student_test:.4f}')
+    write_pool(pool, lib, members, tasks, b.class_names, (xt, yt), b.cfg['name'] or b.config, sources={'build': str(b.out)},
+               metrics=metrics, input_spec=b.dataset.input_spec())
+    runtime.log(f'oracle {"test" if b.dataset.test else "validation (no test split)"} top-1 {oracle_test:.4f}, library student {student_test:.4f}')
 
 
 def build_metrics(b, oracle_ck, oracle_test, lib_ck, student_test, final):

@@ -17,10 +17,10 @@ from .losses import teacher_logits
 
 
 class Images:
-    def __init__(self, x_uint8, device, on_device=False):
+    def __init__(self, x_uint8, device, on_device=False, stats=(data.MEAN, data.STD)):
         self.x = torch.as_tensor(x_uint8)
         self.x = self.x.to(device) if on_device else self.x
-        self.device = device
+        self.device, self.stats = device, stats
 
     def __len__(self):
         return len(self.x)
@@ -28,7 +28,7 @@ class Images:
     def views(self, idx, dx, dy, flip):
         """The views (dx, dy, flip) of the images idx, normalised, on the device."""
         xb = self.x[idx.to(self.x.device)].to(self.device, non_blocking=True)
-        return data.normalize(data.crop(xb, dx, dy, flip))
+        return data.normalize(data.crop(xb, dx, dy, flip), self.stats)
 
     def augmented(self, idx, gen):
         return self.views(idx, *data.random_views(len(idx), gen))

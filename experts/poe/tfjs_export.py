@@ -77,8 +77,8 @@ class _Graph:
         return b''.join(a.astype('<f4').tobytes() for _, a in self.weights)
 
 
-def library_graph(lib, input_px=32):
-    g = _Graph('library', [input_px, input_px, 3])
+def library_graph(lib, input_px=32, channels=3):
+    g = _Graph('library', [input_px, input_px, channels])
     x = g.conv('conv1', 'input', lib.conv1)
     x = g.group('block1', x, lib.block1)
     return g, g.group('block2', x, lib.block2)

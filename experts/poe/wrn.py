@@ -2,6 +2,8 @@
 convShortcut}, bn1, fc), plus the Pool-of-Experts split into a library and experts.
 
 Library = conv1 + block1 + block2 of a WRN-16-1 (output 32 x 16 x 16 for 32 x 32 input).
+Any square input size and channel count: the stem's strides follow the size (stem_strides), so the library's
+output stays 16 x 16 or smaller (28 -> 14, 32 -> 16, 64 -> 16, 96 -> 12).
 Expert  = block3 (+ bn1, fc) at a reduced width, fed by the library's output.
 """
 import torch
@@ -43,13 +45,19 @@ def blocks_per_group(depth):
     return (depth - 4) // 6
 
 
+def stem_strides(size):
+    """(conv1 stride, block1 stride) for a square input of size pixels: 1, 1 up to 32; then 2, 1 up to 64; then 2, 2."""
+    return (1 if size <= 32 else 2), (1 if size <= 64 else 2)
+
+
 class WideResNet(nn.Module):
-    def __init__(self, depth=16, widen=1, num_classes=100):
+    def __init__(self, depth=16, widen=1, num_classes=100, in_channels=3, size=32):
         super().__init__()
         n = blocks_per_group(depth)
         ch = [16, 16 * widen, 32 * widen, 64 * widen]
-        self.conv1 = nn.Conv2d(3, ch[0], 3, 1, 1, bias=False)
-        self.block1 = NetworkBlock(n, ch[0], ch[1], 1)
+        s0, s1 = stem_strides(size)
+        self.conv1 = nn.Conv2d(in_channels, ch[0], 3, s0, 1, bias=False)
+        self.block1 = NetworkBlock(n, ch[0], ch[1], s1)
         self.block2 = NetworkBlock(n, ch[1], ch[2], 2)
         self.block3 = NetworkBlock(n, ch[2], ch[3], 2)
         self.bn1 = nn.BatchNorm2d(ch[3])
@@ -68,11 +76,12 @@ class WideResNet(nn.Module):
 class Library(nn.Module):
     """Lower part of a WideResNet; its state_dict keys match the full model's (conv1, block1, block2)."""
 
-    def __init__(self, depth=16, widen=1):
+    def __init__(self, depth=16, widen=1, in_channels=3, size=32):
         super().__init__()
         n = blocks_per_group(depth)
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.block1 = NetworkBlock(n, 16, 16 * widen, 1)
+        s0, s1 = stem_strides(size)
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, s0, 1, bias=False)
+        self.block1 = NetworkBlock(n, 16, 16 * widen, s1)
         self.block2 = NetworkBlock(n, 16 * widen, 32 * widen, 2)
         self.out_channels = 32 * widen
         init_weights(self)
@@ -115,15 +124,16 @@ def _prefixed(state, prefixes):
     return {k: v for k, v in state.items() if k.split('.')[0] in prefixes and not k.endswith('num_batches_tracked')}
 
 
-def library_from_state_dict(state):
-    """Build a Library from a state_dict of a library or a whole WideResNet; depth/width from shapes."""
+def library_from_state_dict(state, size=32):
+    """Build a Library from a state_dict of a library or a whole WideResNet for inputs of size pixels; depth, width
+    and input channels from the shapes."""
     state = strip_module_prefix(state)
     missing = [k for k in ('conv1.weight', 'block1.layer.0.conv1.weight', 'block2.layer.0.conv1.weight') if k not in state]
     if missing:
         raise ValueError(f'not a WideResNet library state_dict: missing {", ".join(missing)}')
     n = len({k.split('.')[2] for k in state if k.startswith('block1.layer.')})
     widen = state['block1.layer.0.conv1.weight'].shape[0] // 16
-    lib = Library(depth=6 * n + 4, widen=widen)
+    lib = Library(depth=6 * n + 4, widen=widen, in_channels=state['conv1.weight'].shape[1], size=size)
     _check_loaded(lib, state, 'library')
     lib.load_state_dict(_prefixed(state, {'conv1', 'block1', 'block2'}), strict=False)
     return lib

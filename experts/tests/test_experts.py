@@ -72,8 +72,27 @@ def test_the_loop_and_the_stack_give_the_same_outputs_and_member_states():
     assert torch.allclose(loop.eval()(x), stack.eval()(x), atol=1e-5)
     for a, b in zip(loop.expert_states(), stack.expert_states()):
         assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+
+def test_experts_of_different_class_counts_loop_padded_and_refuse_to_stack():
+    from poe.experts import PAD
+    es = [Expert(8, 6, 5).eval(), Expert(8, 6, 3).eval()]
+    x = torch.randn(4, 8, 16, 16)
+    z = group(es, stacked=False)(x)
+    assert z.shape == (4, 2, 5) and torch.equal(z[:, 1, 3:], torch.full((4, 2), PAD))
+    assert torch.allclose(z[:, 1, :3], es[1](x))
     try:
-        group([Expert(8, 6, 5), Expert(8, 6, 4)], stacked=False)
-        raise AssertionError('experts of two class counts were grouped')
+        group(es, stacked=True)
+        raise AssertionError('experts of two class counts were stacked')
     except ValueError as err:
-        assert 'same number of classes' in str(err)
+        assert 'tasks of one size' in str(err) and '3, 5 classes' in str(err)
+
+
+def test_ckd_of_padded_experts_is_the_sum_of_each_experts_own():
+    from poe.experts import PAD
+    torch.manual_seed(3)
+    z_e, z_o = torch.randn(6, 2, 5), torch.randn(6, 2, 5) * 3
+    z_e[:, 1, 3:], z_o[:, 1, 3:] = PAD, PAD
+    each = ckd_loss(z_e[:, :1], z_o[:, :1], 4.0, 0.3) + ckd_loss(z_e[:, 1:, :3], z_o[:, 1:, :3], 4.0, 0.3)
+    assert torch.allclose(ckd_loss(z_e, z_o, 4.0, 0.3, torch.tensor([5.0, 3.0])), each, atol=1e-4)

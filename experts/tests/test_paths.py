@@ -48,7 +48,7 @@ def test_both_shapes_give_the_same_loss_on_the_same_batch(builds, stage):
     for shape, b in contexts.items():
         cache = TeacherCache(dict(state))
         torch.manual_seed(5)
-        library = stages.Library(*stages.LIBRARY_ARCH)
+        library = stages.Library(*stages.library_arch(b))
         group = stages.new_experts(b, library)
         job = {'library': lambda: stages.library_job(b, cache),
                'experts': lambda: stages.experts_job(b, cache, library, group),

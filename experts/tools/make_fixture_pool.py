@@ -3,9 +3,11 @@ same logits on them, and the app must open them like any pool from elsewhere.
 
   /usr/bin/python3 experts/tools/make_fixture_pool.py --out test/.tmp/fixture-pool            # 3 experts
   /usr/bin/python3 experts/tools/make_fixture_pool.py --kind six --out test/.tmp/six-pool     # 6 superclass experts
+  /usr/bin/python3 experts/tools/make_fixture_pool.py --kind size64 --out test/.tmp/pool-64   # 64 x 64 input
 
 fixture: the library from a whole WRN-16-1 state_dict (its conv1, block1, block2); experts people (width 16),
 vehicles_1 (width 8) and a non-superclass 'kitchen' of 3 classes (width 12). six: six superclass experts.
+size64: two experts on a library for 64 x 64 input (its stem strides by 2), reference images upscaled 2x.
 """
 import argparse
 import sys
@@ -15,13 +17,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from poe import data  # noqa: E402
-from poe.pool_export import write_pool  # noqa: E402
+from poe.pool_export import CIFAR100_INPUT, write_pool  # noqa: E402
 from poe.wrn import Expert, WideResNet, expert_from_state_dict, library_from_state_dict  # noqa: E402
 
-KINDS = {  # name, version, seed, reference images, experts: (name, width, classes or None for the superclass's)
-    'fixture': ('fixture', 'fixture-1', 0, 24, (('people', 16, None), ('vehicles_1', 8, None), ('kitchen', 12, ('bowl', 'cup', 'plate')))),
-    'six': ('six-experts', 'six-1', 6, 8, tuple((n, w, None) for n, w in (('people', 16), ('vehicles_1', 8), ('vehicles_2', 8),
-                                                                          ('trees', 12), ('flowers', 8), ('fish', 8)))),
+KINDS = {  # name, version, seed, input size, reference images, experts: (name, width, classes or None for the superclass's)
+    'fixture': ('fixture', 'fixture-1', 0, 32, 24, (('people', 16, None), ('vehicles_1', 8, None), ('kitchen', 12, ('bowl', 'cup', 'plate')))),
+    'six': ('six-experts', 'six-1', 6, 32, 8, tuple((n, w, None) for n, w in (('people', 16), ('vehicles_1', 8), ('vehicles_2', 8),
+                                                                              ('trees', 12), ('flowers', 8), ('fish', 8)))),
+    'size64': ('pool-64', 'size64-1', 64, 64, 8, (('people', 16, None), ('fruit_and_vegetables', 8, None))),
 }
 
 
@@ -45,20 +48,22 @@ def main(argv):
     p.add_argument('--kind', choices=sorted(KINDS), default='fixture')
     p.add_argument('--data', default=None)
     args = p.parse_args(argv)
-    name, version, seed, refs, specs = KINDS[args.kind]
+    name, version, seed, size, refs, specs = KINDS[args.kind]
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     fine_names, coarse_names = data.label_names(args.data)
     xt, yt, ct = data.load_split('test', args.data)
     groups = dict(zip(coarse_names, data.superclasses(yt, ct)))
     # through the state_dict loaders, as weights trained elsewhere arrive
-    library = library_from_state_dict(randomize_bn(WideResNet(16, 1, 100), gen).state_dict())
+    library = library_from_state_dict(randomize_bn(WideResNet(16, 1, 100, size=size), gen).state_dict(), size)
+    if size != 32:
+        xt = xt.repeat(size // 32, 2).repeat(size // 32, 3)  # CIFAR's test images, upscaled
     experts, tasks = {}, {}
     for n, width, classes in specs:
         tasks[n] = [fine_names.index(c) for c in classes] if classes else groups[n]
         experts[n] = expert_from_state_dict(randomize_bn(Expert(32, width, len(tasks[n])), gen).state_dict())
     write_pool(args.out, library, experts, tasks, fine_names, (xt, yt), name, version, reference_images=refs,
-               builder='experts/tools/make_fixture_pool.py')
+               builder='experts/tools/make_fixture_pool.py', input_spec={**CIFAR100_INPUT, 'sizePx': size})
 
 
 if __name__ == '__main__':

@@ -99,6 +99,8 @@ export function validateManifest(raw: unknown): PoolManifest {
     throw new PoeError('MANIFEST_VERSION',
       `Pool format version ${version} is not supported: this app reads version ${POOL_FORMAT_VERSION}. Update PoE Studio or rebuild the pool.`);
   const input = obj(m.input, 'input');
+  if (input.channels !== undefined && input.channels !== 'RGB')
+    fail(`input.channels is ${JSON.stringify(input.channels)}: this version of PoE Studio reads colour (RGB) pools only`);
   const sizePx = int(input.sizePx, 'input.sizePx', 1);
   const mean = nums(input.mean, 'input.mean', 3);
   const std = nums(input.std, 'input.std', 3);

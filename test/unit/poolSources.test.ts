@@ -13,11 +13,13 @@ import { FIXTURE_POOL_DIR, REPO_ROOT } from './helpers';
 import { bytesOf, json, openZip, readPoolDir, replaceFile, zipOf, type PoolFiles } from './poolBytes';
 
 const SIX_POOL_DIR = path.join(REPO_ROOT, 'test', '.tmp', 'six-pool');
+const POOL_64_DIR = path.join(REPO_ROOT, 'test', '.tmp', 'pool-64');
 let fixture: PoolFiles;
 
 beforeAll(async () => {
   await useNodeBackend('cpu');
   execFileSync('/usr/bin/python3', ['experts/tools/make_fixture_pool.py', '--kind', 'six', '--out', SIX_POOL_DIR], { cwd: REPO_ROOT, stdio: 'ignore' });
+  execFileSync('/usr/bin/python3', ['experts/tools/make_fixture_pool.py', '--kind', 'size64', '--out', POOL_64_DIR], { cwd: REPO_ROOT, stdio: 'ignore' });
   fixture = readPoolDir(FIXTURE_POOL_DIR);
 });
 
@@ -67,6 +69,21 @@ describe('pools from a zip or a folder', () => {
     expect(check.maxAbsDiff).toBeLessThan(1e-4);
     const c = consolidate(pool, ['trees', 'rose']);
     expect(c.labels).toHaveLength(6);
+    c.dispose();
+    disposePool(pool);
+  });
+});
+
+describe('a pool for 64 x 64 input', () => {
+  it('loads, matches PyTorch on its reference images and classifies 64-pixel images', async () => {
+    const bundle = await fetchPool(zipPoolSource(zipOf(readPoolDir(POOL_64_DIR)), 'pool-64.zip'));
+    expect(bundle.manifest.input.sizePx).toBe(64);
+    const pool = await instantiatePool(bundle);
+    const check = await checkAgainstReference(pool, parseReference(bundle.files.get('reference.json')!));
+    expect(check.maxAbsDiff).toBeLessThan(1e-4);
+    const c = consolidate(pool, ['people', 'apple']);
+    expect(c.labels).toEqual(['baby', 'boy', 'girl', 'man', 'woman', 'apple']);
+    expect(c.model.inputs[0].shape).toEqual([null, 64, 64, 3]);
     c.dispose();
     disposePool(pool);
   });

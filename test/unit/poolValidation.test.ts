@@ -88,6 +88,15 @@ describe('pool loading rejects bad pools with a specific message', () => {
     expect(e.message).toContain('version 7');
   });
 
+  it('a grey pool (input.channels "L", from a grey dataset) is refused by name, not misread as RGB', async () => {
+    copyFixture();
+    const m = readManifest();
+    writeManifest({ ...m, input: { ...m.input, channels: 'L', mean: [0.5], std: [0.25] } });
+    const e = await loadError();
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toContain('input.channels is "L"');
+  });
+
   it('a manifest naming a missing file', async () => {
     copyFixture();
     rmSync(path.join(dir, 'experts/kitchen/model.json'));
