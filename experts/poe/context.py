@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from . import checkpoint, data, datasets, evaluate, loop, runtime, settings, teacher, transport
+from . import checkpoint, data, datasets, evaluate, grouping, loop, runtime, settings, teacher, transport
 from .experts import PAD
 from .teacher import Images
 
@@ -43,7 +43,7 @@ class Build:
         if self.cfg['size'] and ds.size != self.cfg['size']:
             raise SystemExit(f'error: --size={self.cfg["size"]}: {ds.root} holds {ds.kind} images of {ds.size} pixels, which it does not resize')
         self.dataset, self.class_names, self.stats = ds, ds.class_names, (ds.mean, ds.std)
-        self.tasks = tasks_of(ds, self.cfg['tasks'])
+        self._tasks = None if self.cfg['tasks'].startswith('auto:') else tasks_of(ds, self.cfg['tasks'])
         x, y = ds.train
         xv, yv = ds.val
         if self.cfg['n_train']:
@@ -56,6 +56,35 @@ class Build:
         self.xv, self.yv = torch.as_tensor(xv).to(self.device if on else 'cpu'), yv
         for note in ds.notes:
             runtime.log(f'{ds.kind} data at {ds.root}: {note}')
+
+    @property
+    def tasks(self):
+        """{task: class indices}. With --tasks=auto:K they are formed from the oracle's confusions on the validation
+        split once the oracle exists, and kept in OUT/tasks.json."""
+        if self._tasks is None:
+            self._tasks = self.auto_tasks()
+        return self._tasks
+
+    def auto_tasks(self):
+        path = self.out / 'tasks.json'
+        if path.exists():
+            saved = json.loads(path.read_text())
+            if saved['spec'] == self.cfg['tasks']:
+                return {t: list(c) for t, c in saved['tasks'].items()}
+        try:
+            k = int(self.cfg['tasks'].split(':', 1)[1])
+        except ValueError:
+            raise SystemExit(f'error: --tasks={self.cfg["tasks"]}: auto:K takes a number of tasks (for example auto:20)')
+        oracle, _ = evaluate.load_oracle(self.path('oracle'), self.device)
+        probs = torch.softmax(runtime.predict(oracle, self.xv, self.device, stats=self.stats), 1).numpy()
+        c = grouping.confusion(probs, self.yv, len(self.class_names))
+        tasks = grouping.balanced_groups(c, k, self.class_names)
+        share = grouping.cross_expert_share(c, tasks)
+        runtime.log(f'tasks: {k} groups from the oracle\'s confusions on {len(self.yv)} validation images; '
+                    f'{100 * share:.1f} % of its confusion falls between groups')
+        if runtime.is_main():
+            path.write_text(json.dumps({'spec': self.cfg['tasks'], 'crossExpertShare': share, 'tasks': tasks}, indent=1) + '\n')
+        return tasks
 
     def arch(self):
         """What every model of the build takes: input channels and size."""

@@ -11,8 +11,32 @@ from .tfjs_import import read_part
 from .wrn import Expert, Library, WideResNet, expert_from_state_dict, library_from_state_dict
 
 
+def own_oracle(factory):
+    """The module a --oracle=package.module:factory names (imported from the repository root)."""
+    import importlib
+    import sys
+    module_name, _, fn = factory.partition(':')
+    root = str(runtime.repo_path('.'))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        made = getattr(importlib.import_module(module_name), fn)()
+    except (ImportError, AttributeError) as e:
+        raise SystemExit(f'error: --oracle={factory}: cannot import it ({e})')
+    if not isinstance(made, torch.nn.Module):
+        raise SystemExit(f'error: --oracle={factory} returned {type(made).__name__}, not a torch.nn.Module')
+    return made
+
+
+def oracle_name(ck):
+    """WRN-16-4, or the factory of an oracle of your own."""
+    a = ck['arch']
+    return a['own'] if 'own' in a else f'WRN-{a["depth"]}-{a["widen"]}'
+
+
 def load_oracle(path, device=torch.device('cpu')):
-    """(the oracle in eval mode, its checkpoint) from an oracle.pt: {'state_dict', 'arch': {'depth', 'widen'}, ...}."""
+    """(the oracle in eval mode, its checkpoint) from an oracle.pt: {'state_dict', 'arch': {'depth', 'widen'}, ...},
+    or {'state_dict', 'factory'} for an oracle of your own (--oracle)."""
     try:
         ck = checkpoint.load(path)
     except Exception as e:  # a torn file: torch raises many types
@@ -20,6 +44,10 @@ def load_oracle(path, device=torch.device('cpu')):
     if ck is None:
         raise SystemExit(f'error: {path} not found; the oracle stage writes it')
     try:
+        if 'factory' in ck:
+            model = own_oracle(ck['factory'])
+            model.load_state_dict(checkpoint.full(ck['state_dict']))
+            return model.to(device).eval(), ck
         a = ck['arch']
         model = WideResNet(a['depth'], a['widen'], ck['state_dict']['fc.weight'].shape[0], a.get('in_channels', 3), a.get('size', 32))
         model.load_state_dict(checkpoint.full(ck['state_dict']))

@@ -52,7 +52,7 @@ def finished(b, stage, output):
 
 def adopt_oracle(src, out, compact):
     """An oracle trained before (--oracle_from) as this build's oracle.pt, once it loads as the WideResNet it names."""
-    from .evaluate import load_oracle
+    from .evaluate import load_oracle, oracle_name
     dst = out / 'oracle.pt'
     if dst.exists():
         return
@@ -63,7 +63,34 @@ def adopt_oracle(src, out, compact):
     if compact:
         ck['state_dict'] = checkpoint.half(ck['state_dict'])
     checkpoint.save(dst, **ck)
-    runtime.log(f'oracle WRN-{ck["arch"]["depth"]}-{ck["arch"]["widen"]} taken from {src}')
+    runtime.log(f'oracle {oracle_name(ck)} taken from {src}')
+
+
+def adopt_own_oracle(b):
+    """--oracle: a module of your own, with its weights, as this build's teacher; checked on validation images."""
+    from .evaluate import own_oracle
+    if b.path('oracle').exists():
+        return
+    model = own_oracle(b.cfg['oracle'])
+    weights = runtime.repo_path(b.cfg['oracle_weights'])
+    try:
+        state = torch.load(weights, map_location='cpu')
+        state = state.get('state_dict', state) if isinstance(state, dict) else state
+        model.load_state_dict(state)
+    except FileNotFoundError:
+        raise SystemExit(f'error: --oracle_weights={weights}: no such file')
+    except Exception as e:  # a torn file, other keys or shapes
+        raise SystemExit(f'error: --oracle_weights={weights} does not load into {b.cfg["oracle"]} ({e})')
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(2, b.dataset.channels, b.dataset.size, b.dataset.size))
+    if out.shape != (2, len(b.class_names)):
+        raise SystemExit(f'error: --oracle={b.cfg["oracle"]} gives {tuple(out.shape[1:])} outputs for an image; '
+                         f'this dataset has {len(b.class_names)} classes')
+    top1 = b.val_top1(model.to(b.device))
+    checkpoint.save(b.path('oracle'), stage='oracle', factory=b.cfg['oracle'], state_dict={k: v.cpu() for k, v in model.state_dict().items()},
+                    adopted_from=str(weights), settings={'adopted_from': str(weights)}, arch={'own': b.cfg['oracle']},
+                    metrics={'val_top1': top1})
+    runtime.log(f'oracle {b.cfg["oracle"]} from {weights}: {100 * top1:.1f} % on validation')
 
 
 def run(cfg, config):
@@ -76,6 +103,8 @@ def run(cfg, config):
     b = Build(cfg, config)  # under torchrun, this joins the process group
     if cfg['oracle_from'] and runtime.is_main():
         adopt_oracle(runtime.repo_path(cfg['oracle_from']), out, bool(cfg['return_dir']))
+    if cfg['oracle'] and runtime.is_main():
+        adopt_own_oracle(b)
     runtime.barrier()
     runtime.log(f'build {config} in {b.out}: {len(b.images)} training images, {b.device}, {b.precision}')
     if cfg['plan_epochs']:

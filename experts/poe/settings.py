@@ -15,8 +15,8 @@ DEFAULTS = {
     'data': '',              # dataset folder: CIFAR-100 binary, an image folder (train/<class>/*.png) or IDX files;
                              # '' = $POE_DATA_DIR, else ../shared/datasets/cifar-100-binary (poe/datasets.py)
     'size': 0,               # square input size in pixels an image folder is resized to (0 = the images' own)
-    'tasks': 'hierarchy',    # primitive tasks: the dataset's own grouping (CIFAR-100's superclasses) or FILE.json,
-                             # {"task": ["class", ...], ...}
+    'tasks': 'hierarchy',    # primitive tasks: the dataset's own grouping (CIFAR-100's superclasses), FILE.json
+                             # ({"task": ["class", ...], ...}) or auto:K (K groups from the oracle's confusions)
     'out': '',               # build folder (stage outputs, checkpoints); '' = experts/checkpoints/<config>
     'pool': '',              # pool folder the export stage writes; '' = public/pools/<config>
     'name': '',              # pool name in pool.json; '' = the config's name
@@ -34,6 +34,9 @@ DEFAULTS = {
     'return_dir': '',        # pack the build folder into <= 15 MiB chunks here after every epoch (a device run's $OUT)
     'resume_from': '',       # unpack such chunks into the build folder before starting
     'oracle_from': '',       # an oracle.pt trained before: the oracle stage takes it instead of training
+    'oracle': '',            # your own teacher instead of a WRN: package.module:factory, a function returning a torch
+                             # module that maps normalised images to logits (importable from the repository root)
+    'oracle_weights': '',    # with --oracle: its weights file (a state_dict, or a checkpoint holding one)
     'data_parts': '',        # folder of tools/split_data.py parts to rebuild the dataset from (on a device)
     # the recipe: oracle (labels) -> teacher cache -> library (KD) -> experts (CKD) -> joint tunings -> average
     'oracle_depth': 16,
@@ -163,6 +166,12 @@ def check(cfg):
         raise SettingsError(f'--tune_consolidation={_show(cfg["tune_consolidation"])}: a consolidation weight cannot be negative')
     if cfg['tune_average'] < 0:
         raise SettingsError(f'--tune_average={cfg["tune_average"]}: the number of last tunings to average, 0 or more')
+    if bool(cfg['oracle']) != bool(cfg['oracle_weights']):
+        raise SettingsError('--oracle=package.module:factory and --oracle_weights=FILE go together')
+    if cfg['oracle'] and cfg['oracle_from']:
+        raise SettingsError('--oracle and --oracle_from both name the teacher: give one')
+    if cfg['oracle'] and ':' not in cfg['oracle']:
+        raise SettingsError(f'--oracle={cfg["oracle"]}: expected package.module:factory')
     if cfg['plan_epochs'] and not cfg['budget_s']:
         raise SettingsError('--plan_epochs chooses epochs to fill --budget_s: give a budget too')
 

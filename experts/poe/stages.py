@@ -246,7 +246,7 @@ def build_metrics(b, oracle_ck, oracle_test, lib_ck, student_test, final):
              'experts': ex['metrics']['wall_s'], 'joint tuning': sum(t['metrics']['wall_s'] for t in tunes) if tunes else None}
     machines = sorted({ck['metrics'].get('machine') for ck in [oracle_ck, lib_ck, ex, *tunes] if ck.get('metrics', {}).get('machine')})
     return {
-        'oracle': {'arch': f'WRN-{oracle_ck["arch"]["depth"]}-{oracle_ck["arch"]["widen"]}', 'test_top1': oracle_test,
+        'oracle': {'arch': evaluate.oracle_name(oracle_ck), 'test_top1': oracle_test,
                    'val_top1': o.get('val_top1'), 'epochs': o.get('epochs'), 'params': o.get('params'),
                    'trainImages': len(b.images), **({'adoptedFrom': oracle_ck['adopted_from']} if 'adopted_from' in oracle_ck else {})},
         'library': {'student_test_top1': student_test, 'student_val_top1': lib_ck['metrics']['student_val_top1'],

@@ -61,3 +61,31 @@ def test_tasks_must_name_the_datasets_classes_once(tiny_cfg, tmp_path):
         pipeline.run(tiny_cfg(tasks=str(tmp_path / 'tasks.json')), 'x')
     with pytest.raises(SystemExit, match='not a readable JSON file'):
         pipeline.run(tiny_cfg(tasks=str(tmp_path / 'missing.json')), 'x')
+
+
+def test_auto_groups_put_the_classes_the_oracle_confuses_together_and_are_balanced():
+    from poe import grouping
+    rng = np.random.default_rng(0)
+    planted = [[0, 4, 7], [1, 2, 9], [3, 5, 6, 8]]  # classes confused with each other
+    c = np.eye(10) * 0.6 + rng.random((10, 10)) * 0.01
+    for g in planted:
+        for i in g:
+            for j in g:
+                if i != j:
+                    c[i, j] += 0.2
+    groups = grouping.balanced_groups(c, 3, [str(i) for i in range(10)])
+    assert sorted(map(sorted, groups.values())) == sorted(map(sorted, planted))
+    assert grouping.cross_expert_share(c, groups) < 0.2 < grouping.cross_expert_share(c, {'a': [0, 1, 2], 'b': [3, 4, 5], 'c': [6, 7, 8, 9]})
+    assert sorted(len(g) for g in grouping.balanced_groups(c, 4, list('abcdefghij')).values()) == [2, 2, 3, 3]
+    with pytest.raises(SystemExit, match='between 1 and the number of classes'):
+        grouping.balanced_groups(c, 11, list('abcdefghij'))
+
+
+def test_auto_tasks_are_formed_after_the_oracle_and_kept_with_the_build(tiny_cfg, tmp_path):
+    cfg = tiny_cfg(tasks='auto:4', tune_consolidation=(0.1,), stages='oracle,teacher,library,experts')
+    pipeline.run(cfg, 'auto')
+    saved = json.loads((tmp_path / 'b' / 'tasks.json').read_text())
+    assert saved['spec'] == 'auto:4' and sorted(len(c) for c in saved['tasks'].values()) == [25, 25, 25, 25]
+    assert sorted(c for g in saved['tasks'].values() for c in g) == list(range(100))
+    from poe import checkpoint
+    assert checkpoint.load(tmp_path / 'b' / 'experts.pt')['tasks'] == saved['tasks']

@@ -82,6 +82,9 @@ def test_a_config_file_given_by_path_is_read(tmp_path):
     (['--tune_average=-1'], 'the number of last tunings to average'),
     (['--plan_epochs'], 'give a budget too'),
     (['quick', 'extra'], 'unexpected argument'),
+    (['--oracle=my.module:factory'], 'go together'),
+    (['--oracle=module', '--oracle_weights=w.pt'], 'expected package.module:factory'),
+    (['--oracle=m:f', '--oracle_weights=w.pt', '--oracle_from=o.pt'], 'give one'),
 ])
 def test_bad_settings_are_refused_by_name(args, says):
     with pytest.raises(SystemExit, match=says):

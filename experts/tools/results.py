@@ -82,7 +82,7 @@ def main(argv):
     lib_test = predict(lib, xte, device)
     expert_logits = evaluate.expert_logits(lib, experts, xte)
     res = {'build': str(args.build.relative_to(REPO) if args.build.is_relative_to(REPO) else args.build),
-           'oracle': {'arch': f'WRN-{oracle_ck["arch"]["depth"]}-{oracle_ck["arch"]["widen"]}',
+           'oracle': {'arch': evaluate.oracle_name(oracle_ck),
                       'test_top1': float((oracle_logits.argmax(1) == yte).mean()), 'epochs': metrics['oracle'].get('epochs'),
                       'trainImages': metrics['oracle'].get('trainImages')},
            'library_student_test_top1': metrics['library']['student_test_top1'], 'experts': {}, 'six': {}, 'random': {}}
