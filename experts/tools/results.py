@@ -48,7 +48,7 @@ def baselines(query, tasks, lib, xtr, ytr, lib_train, oracle_train, lib_test, yt
     h = transfer.train(lib, xtr, ytr, cols, transfer_hp, epochs)
     out['transfer'] = {'top1': transfer.head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
     t0 = time.time()
-    h = transfer.train_head(lib_train, oracle_train[:, cols], lambda z, zo: ckd_loss(z, zo, 4.0, 0.3), len(cols), epochs, 0.05, 5e-4, 0)
+    h = transfer.train_head(lib_train, oracle_train[:, cols], lambda z, zo: ckd_loss(z[:, None], zo[:, None], 4.0, 0.3), len(cols), epochs, 0.05, 5e-4, 0)
     out['ckd_per_query'] = {'top1': transfer.head_top1(h, lib_test[mte], tte), 'seconds': time.time() - t0}
     return out
 
