@@ -163,10 +163,10 @@ def run_library(b):
                                  'params': count_params(Library(*library_arch(b))), 'precision': b.precision, 'machine': b.machine()})
 
 
-def save_experts(b, output, settings, library, group, history, wall, **extra):
+def save_experts(b, output, recipe, library, group, history, wall, **extra):
     """A stage output holding the library and every expert (experts, tune-N, average)."""
     states = group.expert_states()
-    checkpoint.save(b.path(output), stage=output, settings=settings, history=history,
+    checkpoint.save(b.path(output), stage=output, settings=recipe, history=history,
                     library={k: v.cpu() for k, v in library.state_dict().items()}, library_arch=library_arch(b),
                     experts={t: {k: v.cpu() for k, v in s.items()} for t, s in zip(b.tasks, states)},
                     tasks=b.tasks, class_names={t: [b.class_names[i] for i in cls] for t, cls in b.tasks.items()},

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from poe import checkpoint, evaluate, pipeline, transport
+from poe import checkpoint, data, datasets, evaluate, pipeline, transport
 from poe.context import Build
 
 
@@ -130,6 +130,9 @@ def test_dataset_parts_rejoin_exactly_and_damage_is_named(tmp_path):
     assert len(split(src, tmp_path / 'parts', 4000)['parts']) == 3
     out = transport.join_parts(tmp_path / 'parts', tmp_path / 'joined')
     assert all((out / f.name).read_bytes() == f.read_bytes() for f in src.iterdir())
+    real = split(data.data_dir(), tmp_path / 'real-parts', 48 * 2 ** 20)  # what a device run carries: no test files
+    ds = datasets.open_dataset(transport.join_parts(tmp_path / 'real-parts', tmp_path / 'real'))
+    assert len(real['parts']) == 3 and ds.test is None and len(ds.train[1]) == 45000 and len(ds.groups) == 20
     part = tmp_path / 'parts' / 'part01.bin'
     part.write_bytes(b'x' + part.read_bytes()[1:])
     with pytest.raises(SystemExit, match='train.bin rebuilt from the parts'):
