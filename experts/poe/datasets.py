@@ -15,6 +15,7 @@ every class, and the build log says so. Mean and std (except CIFAR-100's) are co
 import gzip
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,6 +207,8 @@ def _read_folder(folder, size):
 
 
 def _cache_path(folder, files, size):
-    """Decoded images are kept under experts/checkpoints/data-cache, keyed by the files (names, sizes, times) and size."""
+    """Decoded images are kept in $POE_CACHE_DIR (default experts/checkpoints/data-cache), keyed by the files (names,
+    sizes, times) and the size."""
     h = hashlib.sha256(json.dumps([str(folder.resolve()), size] + [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f, _ in files]).encode())
-    return data.REPO_ROOT / 'experts' / 'checkpoints' / 'data-cache' / f'{folder.name}-{h.hexdigest()[:16]}.npz'
+    root = Path(os.environ.get('POE_CACHE_DIR') or data.REPO_ROOT / 'experts' / 'checkpoints' / 'data-cache')
+    return root / f'{folder.name}-{h.hexdigest()[:16]}.npz'

@@ -1,10 +1,13 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 EXPERTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(EXPERTS))
+os.environ.setdefault('POE_CACHE_DIR', tempfile.mkdtemp(prefix='poe-data-cache-'))  # decoded test folders stay out of the repo
 
 from poe import settings  # noqa: E402
 
