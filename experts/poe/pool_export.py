@@ -3,6 +3,7 @@
 import base64
 import datetime
 import json
+import re
 
 import numpy as np
 import torch
@@ -30,6 +31,19 @@ def check_parts(library, experts, tasks, fine_names):
     return seen
 
 
+def folder_names(names):
+    """A safe, distinct folder for each expert name (names are free text: "cup / dog / ...", "kitchen things")."""
+    out, used = {}, set()
+    for n in names:
+        base = re.sub(r'[^A-Za-z0-9._-]+', '_', n).strip('._') or 'expert'
+        folder, i = base, 2
+        while folder in used:
+            folder, i = f'{base}-{i}', i + 1
+        used.add(folder)
+        out[n] = folder
+    return out
+
+
 def reference(library, experts, images, labels, stats):
     with torch.no_grad():
         feats = library(data.normalize(images, stats))
@@ -55,9 +69,9 @@ def write_pool(out, library, experts, tasks, fine_names, test, name, version=Non
     lib_files = write_part(*library_graph(library, size, channels), out / 'library')
     feat = list(library(torch.zeros(1, channels, size, size)).shape[1:])
     feat_nhwc = [feat[1], feat[2], feat[0]]
-    parts = []
+    parts, folders = [], folder_names(experts)
     for n, m in experts.items():
-        files = write_part(*expert_graph(m, n, feat_nhwc), out / 'experts' / n)
+        files = write_part(*expert_graph(m, folders[n], feat_nhwc), out / 'experts' / folders[n])
         parts.append({'name': n, 'classes': list(tasks[n]), 'params': count_params(m), 'width': m.bn1.num_features,
                       'files': {'model': entry(files[0]), 'weights': entry(files[1])}})
     xt, yt = test

@@ -19,13 +19,14 @@ def test_an_image_folder_at_64_pixels_with_tasks_from_a_file(tiny_cfg, tmp_path)
     x = (rng.integers(0, 60, (150, 3, 8, 8)) + 40 * y[:, None, None, None]).astype(np.uint8).repeat(8, 2).repeat(8, 3)  # 64 x 64
     write_folder(tmp_path / 'data', 'train', x[:120], y[:120], names)
     write_folder(tmp_path / 'data', 'test', x[120:], y[120:], names)
-    (tmp_path / 'tasks.json').write_text(json.dumps({'food': ['apple', 'egg', 'cup'], 'things': ['boat', 'dog']}))
+    (tmp_path / 'tasks.json').write_text(json.dumps({'food': ['apple', 'egg', 'cup'], 'boats / dogs': ['boat', 'dog']}))
     cfg = tiny_cfg(**SMALL, data=str(tmp_path / 'data'), tasks=str(tmp_path / 'tasks.json'))
     pipeline.run(cfg, 'folder')
     manifest = json.loads((tmp_path / 'pool' / 'pool.json').read_text())
     assert manifest['input']['sizePx'] == 64 and manifest['input']['channels'] == 'RGB'
     assert manifest['library']['outputShape'] == [16, 16, 32]  # the stem's stride keeps the library's output at 16 x 16
-    assert [(e['name'], len(e['classes'])) for e in manifest['experts']] == [('food', 3), ('things', 2)]
+    assert [(e['name'], len(e['classes'])) for e in manifest['experts']] == [('food', 3), ('boats / dogs', 2)]
+    assert manifest['experts'][1]['files']['model']['path'] == 'experts/boats_dogs/model.json'  # free-text names, safe folders
     assert [c['name'] for c in manifest['classes']] == names
     _, lib, experts, tasks = evaluate.load_build(tmp_path / 'b')
     ref = json.loads((tmp_path / 'pool' / 'reference.json').read_text())

@@ -70,3 +70,9 @@ def test_a_part_read_back_from_tfjs_equals_the_exported_state_dict(tmp_path):
         want = {k: v for k, v in module.state_dict().items() if not k.endswith('num_batches_tracked')}
         assert set(back) == set(want)
         assert all(torch.equal(back[k], want[k]) for k in want)
+
+
+def test_expert_folders_are_safe_and_distinct_whatever_the_names():
+    from poe.pool_export import folder_names
+    assert folder_names(['people', 'cup / dog / ...', 'cup, dog', '../etc', '']) == \
+        {'people': 'people', 'cup / dog / ...': 'cup_dog', 'cup, dog': 'cup_dog-2', '../etc': 'etc', '': 'expert'}

@@ -29,6 +29,11 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
   return g;
 }
 
+/** Expert names are free text ("boats / dogs"); TF.js layer names take only [A-Za-z0-9_.-]. */
+function layerPrefix(name: string, index: number): string {
+  return /^[A-Za-z0-9_.-]+$/.test(name) ? `${name}_` : `expert${index}_${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}_`;
+}
+
 export function expertNode(pool: LoadedPool, name: string): ExpertNode {
   const g = poolGraph(pool);
   let node = g.experts.get(name);
@@ -36,7 +41,7 @@ export function expertNode(pool: LoadedPool, name: string): ExpertNode {
     const part = pool.experts.get(name) ?? pool.custom?.get(name)?.model;
     if (!part) throw new Error(`expert ${name}: not in the pool`);
     const before = g.layers.length;
-    const logits = graftPart(part, g.features, `${name}_`, g.layers, true);
+    const logits = graftPart(part, g.features, layerPrefix(name, g.experts.size), g.layers, true);
     const fc = g.layers[g.layers.length - 1];
     if (g.layers.length === before || !(fc.inboundNodes[0].inputTensors[0] instanceof tf.SymbolicTensor))
       throw new Error(`expert ${name}: unexpected graph`);

@@ -52,6 +52,28 @@ describe('pool loading rejects bad pools with a specific message', () => {
     pool.dispose();
   });
 
+  it('an expert named in free text ("kitchen things / more") consolidates and predicts', async () => {
+    copyFixture();
+    const m = readManifest();
+    const rename = (n: string) => (n === 'kitchen' ? 'kitchen things / more' : n);
+    const refPath = path.join(dir, m.reference.path);
+    const ref = JSON.parse(readFileSync(refPath, 'utf8'));
+    ref.logits = Object.fromEntries(Object.entries(ref.logits).map(([k, v]) => [rename(k), v]));
+    const refBytes = Buffer.from(JSON.stringify(ref));
+    writeFileSync(refPath, refBytes);
+    writeManifest({ ...m, experts: m.experts.map((e: { name: string }) => ({ ...e, name: rename(e.name) })),
+      classes: m.classes.map((c: { task: string }) => ({ ...c, task: rename(c.task) })),
+      reference: { ...m.reference, bytes: refBytes.length, sha256: createHash('sha256').update(refBytes).digest('hex') } });
+    const pool = await openPool(dir, { warmUp: false });
+    const model = pool.consolidate(['kitchen things / more', 'people']);
+    expect([...model.labels].sort()).toEqual(['baby', 'bowl', 'boy', 'cup', 'girl', 'man', 'plate', 'woman']);
+    const logits = await model.predictLogits(new Uint8Array(2 * 32 * 32 * 3).fill(128));
+    expect(logits).toHaveLength(16);
+    expect([...logits].every(Number.isFinite)).toBe(true);
+    model.dispose();
+    pool.dispose();
+  });
+
   it('a truncated weight file', async () => {
     copyFixture();
     truncateSync(path.join(dir, 'experts/people/weights.bin'), 1000);
