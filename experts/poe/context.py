@@ -23,7 +23,7 @@ RECIPE = {
 
 
 class Build:
-    def __init__(self, cfg, config='full', load_data=True):
+    def __init__(self, cfg, config='full'):
         self.cfg, self.config = cfg, config
         self.out = runtime.repo_path(cfg['out'] or f'experts/checkpoints/{config}')
         self.device = runtime.setup(cfg['device'])
@@ -32,8 +32,7 @@ class Build:
             torch.backends.cudnn.benchmark = True
         self.t0 = time.time()
         self._cache = None
-        if load_data:
-            self.load_data()
+        self.load_data()
 
     def load_data(self):
         try:

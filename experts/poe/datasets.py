@@ -26,7 +26,7 @@ from . import data
 VAL_SHARE = 0.1  # of each class, when the dataset has no validation split
 VAL_SEED = 0
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp')
-CIFAR100_URL_HINT = 'train.bin.gz / train.N.bin.gz, test.bin.gz, fine_label_names.txt, coarse_label_names.txt'
+CIFAR100_FILES = 'train.bin.gz / train.N.bin.gz, test.bin.gz, fine_label_names.txt, coarse_label_names.txt'
 
 
 @dataclass
@@ -62,7 +62,7 @@ def open_dataset(path=None, size=0):
         return cifar100(data.data_dir())
     root = Path(path)
     if not root.is_dir():
-        raise data.DataMissing(f'no dataset at {root}: --data takes a folder holding CIFAR-100 binary files ({CIFAR100_URL_HINT}), '
+        raise data.DataMissing(f'no dataset at {root}: --data takes a folder holding CIFAR-100 binary files ({CIFAR100_FILES}), '
                                f'an image folder (train/<class>/*.png) or IDX files (train-images-idx3-ubyte.gz, ...)')
     if list(root.glob('train*.bin.gz')) or list(root.glob('train*.bin')):
         return cifar100(root)
@@ -70,7 +70,7 @@ def open_dataset(path=None, size=0):
         return idx(root)
     if (root / 'train').is_dir():
         return image_folder(root, size)
-    raise data.DataMissing(f'{root} holds no dataset this builder reads: CIFAR-100 binary files ({CIFAR100_URL_HINT}), '
+    raise data.DataMissing(f'{root} holds no dataset this builder reads: CIFAR-100 binary files ({CIFAR100_FILES}), '
                            f'an image folder (train/<class>/*.png, optional val/ and test/) or IDX files '
                            f'(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...)')
 

@@ -6,7 +6,6 @@ Any square input size and channel count: the stem's strides follow the size (ste
 output stays 16 x 16 or smaller (28 -> 14, 32 -> 16, 64 -> 16, 96 -> 12).
 Expert  = block3 (+ bn1, fc) at a reduced width, fed by the library's output.
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -72,7 +72,6 @@ def main(argv):
     torch.set_num_threads(os.cpu_count())
     device = torch.device('cpu')
     t_start = time.time()
-    fine_names, coarse_names = data.label_names(args.data)
     xte, yte, _ = data.load_split('test', args.data)
     oracle_path, lib, experts, tasks = evaluate.load_any(args.build, args.oracle)
     oracle, oracle_ck = evaluate.load_oracle(oracle_path, device)
