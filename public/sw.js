@@ -2,7 +2,8 @@
 // so a deploy is a new worker that installs the new build's files in a cache of its own while the open
 // tabs keep running the old build from theirs. The page says "a new version is ready"; its reload button
 // activates the new worker, and the reload then gets app and pool checks of the new build only, never
-// an old bundle with new files. Pools are not handled here: the app keeps them, verified, in IndexedDB.
+// an old bundle with new files. Pools are not handled here (the app keeps them, verified, in IndexedDB), except
+// their sample images and class pictures, kept like the icons: the last good copy when offline.
 const BUILD = '__BUILD_ID__';
 const APP_FILES = [/* __APP_FILES__ */];
 const PREFIX = 'poe-app-';
@@ -32,13 +33,15 @@ self.addEventListener('message', (event) => {
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
-  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/pools/') || url.pathname.endsWith('/sw.js')) return;
+  // A pool's files live verified in IndexedDB; its sample images and class pictures are cached here like the icons.
+  const poolFile = url.pathname.includes('/pools/') && !/\/(sample\.(json|bin)|class-thumbs\.(json|png))$/.test(url.pathname);
+  if (req.method !== 'GET' || url.origin !== self.location.origin || poolFile || url.pathname.endsWith('/sw.js')) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     // This build's own files (the page itself included) come from this build's cache: one version per tab.
     const own = await cache.match(req, { ignoreSearch: req.mode === 'navigate', ignoreVary: true });
     if (own && (req.mode === 'navigate' || APP_FILES.includes(url.pathname))) return own;
-    // Anything else (the built-in sample, icons): network first, the last good copy when offline.
+    // Anything else (a pool's sample, icons): network first, the last good copy when offline.
     try {
       const res = await fetch(req);
       if (res.ok) await cache.put(req, res.clone());

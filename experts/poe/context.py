@@ -36,7 +36,7 @@ class Build:
 
     def load_data(self):
         try:
-            ds = datasets.open_dataset(self.cfg['data'] or None, self.cfg['size'])
+            ds = datasets.open_dataset(self.cfg['data'] or None, self.cfg['size'], self.cfg['classes'])
         except (data.DataMissing, ValueError) as e:
             raise SystemExit(f'error: {e}')
         if self.cfg['size'] and ds.size != self.cfg['size']:

@@ -56,8 +56,20 @@ class Dataset:
                 'mean': [round(float(m), 4) for m in self.mean], 'std': [round(float(s), 4) for s in self.std]}
 
 
-def open_dataset(path=None, size=0):
-    """The dataset at path (default: $POE_DATA_DIR or the shared CIFAR-100), its adapter chosen from what is there."""
+def open_dataset(path=None, size=0, classes=''):
+    """The dataset at path (default: $POE_DATA_DIR or the shared CIFAR-100), its adapter chosen from what is there.
+    classes: comma-separated class names for data that names none (IDX files without classes.txt)."""
+    ds = _open(path, size)
+    if classes:
+        names = [c.strip() for c in classes.split(',')]
+        if len(names) != len(ds.class_names) or not all(names) or len(set(names)) != len(names):
+            raise ValueError(f'--classes names {len(names)} classes ({classes!r}); {ds.root} has {len(ds.class_names)}, '
+                             f'each needs one distinct, non-empty name')
+        ds.class_names = names
+    return ds
+
+
+def _open(path, size):
     if not path:
         return cifar100(data.data_dir())
     root = Path(path)

@@ -15,6 +15,7 @@ DEFAULTS = {
     'data': '',              # dataset folder: CIFAR-100 binary, an image folder (train/<class>/*.png) or IDX files;
                              # '' = $POE_DATA_DIR, else ../shared/datasets/cifar-100-binary (poe/datasets.py)
     'size': 0,               # square input size in pixels an image folder is resized to (0 = the images' own)
+    'classes': '',           # class names, comma-separated, for data that names none (IDX files without classes.txt)
     'tasks': 'hierarchy',    # primitive tasks: the dataset's own grouping (CIFAR-100's superclasses), FILE.json
                              # ({"task": ["class", ...], ...}) or auto:K (K groups from the oracle's confusions)
     'out': '',               # build folder (stage outputs, checkpoints); '' = experts/checkpoints/<config>

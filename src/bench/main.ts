@@ -4,6 +4,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { loadSample } from '../io/sample';
+import { httpSource } from '../io/httpSource';
 import { configureWasm, selectBackend, type BackendName } from '../ml/backend';
 import { benchBackend } from '../ml/benchmark';
 import { onnxModel } from '../ml/onnxExport';
@@ -17,9 +18,9 @@ declare global {
   interface Window { benchResult?: unknown; benchError?: string }
 }
 
-async function loadPool(): Promise<Pool> {
+async function defaultPoolUrl(): Promise<string> {
   const index = await (await fetch(`${POOLS_BASE_URL}index.json`)).json();
-  return openPool(POOLS_BASE_URL + index.default);
+  return POOLS_BASE_URL + index.default;
 }
 
 async function ortPeer(pool: Pool, quick: boolean) {
@@ -38,11 +39,12 @@ async function onnxCheck(pool: Pool) {
   const got = await ortLogits(await ortSession(onnxModel(all, pool.manifest)), ref.images, ref.count, size);
   const maxAbsDiff = want.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i])), 0);
   all.dispose();
-  const sample = await loadSample();
+  const sample = await loadSample(httpSource(await defaultPoolUrl()));
+  if (!sample) throw new Error('the default pool carries no sample images');
   const c = pool.consolidate(['people', 'vehicles_1', 'apple', 'cup', 'flowers']);
   const k = c.labels.length;
   const a = argmaxRows(await c.predictLogits(sample.images, sample.count), k);
-  const b = argmaxRows(await ortLogits(await ortSession(onnxModel(c, pool.manifest)), sample.images, sample.count, size), k);
+  const b = argmaxRows(await ortLogits(await ortSession(onnxModel(c, pool.manifest)), sample.images, sample.count, size, sample.channels), k);
   c.dispose();
   return { runtime: ortVersion(), referenceImages: ref.count, logits: want.length, maxAbsDiff, sampleImages: sample.count, sampleTop1Agree: a.filter((v, i) => v === b[i]).length };
 }
@@ -55,7 +57,7 @@ async function run() {
   const quick = params.get('quick') === '1';
   const status = await selectBackend(backend);
   if (status.active !== backend) throw new Error(`backend ${backend} unavailable: ${status.skipped.map((s) => s.reason).join('; ')}`);
-  const pool = await loadPool();
+  const pool = await openPool(await defaultPoolUrl());
   if (params.get('check') === 'onnx') return onnxCheck(pool);
   const result = await benchBackend(pool, { quick });
   const onnxRuntime = backend === 'wasm' && params.get('ort') !== '0' ? await ortPeer(pool, quick) : undefined;

@@ -5,6 +5,7 @@ import ortGlue from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import { measureRate, type Stat } from '../ml/benchmark';
 import { onnxModel } from '../ml/onnxExport';
 import type { Pool } from '../ml/pool';
+import { channelCount } from '../ml/poolManifest';
 
 export function configureOrt(threads = navigator.hardwareConcurrency || 1): void {
   ort.env.wasm.wasmPaths = { wasm: ortWasm, mjs: ortGlue };
@@ -15,8 +16,8 @@ export async function ortSession(bytes: Uint8Array): Promise<ort.InferenceSessio
   return ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 }
 
-export async function ortLogits(session: ort.InferenceSession, images: Uint8Array, count: number, sizePx: number): Promise<Float32Array> {
-  const x = new ort.Tensor('float32', Float32Array.from(images.subarray(0, count * sizePx * sizePx * 3)), [count, sizePx, sizePx, 3]);
+export async function ortLogits(session: ort.InferenceSession, images: Uint8Array, count: number, sizePx: number, channels = 3): Promise<Float32Array> {
+  const x = new ort.Tensor('float32', Float32Array.from(images.subarray(0, count * sizePx * sizePx * channels)), [count, sizePx, sizePx, channels]);
   const out = await session.run({ pixels: x });
   return out.logits.data as Float32Array;
 }
@@ -30,10 +31,11 @@ export interface OrtThroughput {
 /** ONNX Runtime Web's images per second on the ONNX export of the first n experts' consolidated model. */
 export async function ortThroughput(pool: Pool, n: number, batch: number, rounds = 5, ms = 400): Promise<OrtThroughput> {
   const size = pool.manifest.input.sizePx;
+  const channels = channelCount(pool.manifest.input);
   const c = pool.consolidate(pool.manifest.experts.slice(0, n).map((e) => e.name));
   const session = await ortSession(onnxModel(c, pool.manifest));
   c.dispose();
-  const x = new ort.Tensor('float32', Float32Array.from({ length: batch * size * size * 3 }, () => Math.random() * 255), [batch, size, size, 3]);
+  const x = new ort.Tensor('float32', Float32Array.from({ length: batch * size * size * channels }, () => Math.random() * 255), [batch, size, size, channels]);
   const imagesPerSecond = await measureRate(() => session.run({ pixels: x }), batch, rounds, ms);
   await session.release();
   return { experts: n, batch, imagesPerSecond };

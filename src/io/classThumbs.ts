@@ -1,4 +1,4 @@
-/** One picture per class for the class picker: a sprite sheet made from the built-in sample (scripts/make-class-thumbs.ts). */
+/** One picture per class for the class picker: a sprite sheet in the pool folder (experts/tools/make_sample.py). */
 export interface ClassThumbs {
   url: string;
   columns: number;
@@ -7,19 +7,22 @@ export interface ClassThumbs {
   index: Map<string, number>;
 }
 
-const BASE = `${import.meta.env.BASE_URL}samples/`;
-let loading: Promise<ClassThumbs | null> | null = null;
+const loading = new Map<string, Promise<ClassThumbs | null>>();
 
-/** Resolves to null when the thumbnails cannot be had: the picker then shows names only. */
-export function loadClassThumbs(): Promise<ClassThumbs | null> {
-  loading ??= fetch(`${BASE}class-thumbs.json`)
-    .then((r) => (r.ok ? r.json() : null))
-    .then((m: { file: string; columns: number; classes: string[] } | null) => m && {
-      url: BASE + m.file,
-      columns: m.columns,
-      rows: Math.ceil(m.classes.length / m.columns),
-      index: new Map(m.classes.map((c, i) => [c, i])),
-    })
-    .catch(() => null);
-  return loading;
+/** The thumbnails of the pool served at `poolUrl` (ending in /); null when it has none: the picker then shows names only. */
+export function loadClassThumbs(poolUrl: string): Promise<ClassThumbs | null> {
+  let p = loading.get(poolUrl);
+  if (!p) {
+    p = fetch(`${poolUrl}class-thumbs.json`)
+      .then((r) => (r.ok ? r.json() : null))
+      .then((m: { file: string; columns: number; classes: string[] } | null) => m && {
+        url: poolUrl + m.file,
+        columns: m.columns,
+        rows: Math.ceil(m.classes.length / m.columns),
+        index: new Map(m.classes.map((c, i) => [c, i])),
+      })
+      .catch(() => null);
+    loading.set(poolUrl, p);
+  }
+  return p;
 }

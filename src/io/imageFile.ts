@@ -1,4 +1,5 @@
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS } from '../config';
+import { LUMA } from '../ml/imageInput';
 
 export class ImageFileError extends Error {
   constructor(message: string) {
@@ -8,7 +9,7 @@ export class ImageFileError extends Error {
 }
 
 export interface DecodedImage {
-  /** Centre-cropped, resized RGB pixels, size x size x 3, uint8. */
+  /** Centre-cropped, resized pixels, size x size x channels (3: RGB, 1: grey), uint8. */
   pixels: Uint8Array;
   width: number;
   height: number;
@@ -30,19 +31,32 @@ export function centreCropTo(source: CanvasImageSource, srcW: number, srcH: numb
   return canvas;
 }
 
-export function canvasRgb(canvas: HTMLCanvasElement): Uint8Array {
+/** A canvas's pixels as uint8 RGB (channels 3) or grey by luma, as the builder makes grey images (channels 1). */
+export function canvasRgb(canvas: HTMLCanvasElement, channels = 3): Uint8Array {
   const { data } = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height);
-  const rgb = new Uint8Array((data.length / 4) * 3);
-  for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
-    rgb[j] = data[i];
-    rgb[j + 1] = data[i + 1];
-    rgb[j + 2] = data[i + 2];
+  const out = new Uint8Array((data.length / 4) * channels);
+  for (let i = 0, j = 0; i < data.length; i += 4, j += channels) {
+    if (channels === 1) out[j] = Math.round(LUMA[0] * data[i] + LUMA[1] * data[i + 1] + LUMA[2] * data[i + 2]);
+    else {
+      out[j] = data[i];
+      out[j + 1] = data[i + 1];
+      out[j + 2] = data[i + 2];
+    }
   }
-  return rgb;
+  return out;
 }
 
-/** Decodes an uploaded file into model-ready pixels, or throws ImageFileError with a sentence for the user. */
-export async function decodeImageFile(file: File, sizePx: number): Promise<DecodedImage> {
+/** Turns a canvas grey in place (the preview of what a grey pool's model sees). */
+function greyCanvas(canvas: HTMLCanvasElement): void {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const d = img.data;
+  for (let i = 0; i < d.length; i += 4) d[i] = d[i + 1] = d[i + 2] = Math.round(LUMA[0] * d[i] + LUMA[1] * d[i + 1] + LUMA[2] * d[i + 2]);
+  ctx.putImageData(img, 0, 0);
+}
+
+/** Decodes an uploaded file into model-ready pixels (the pool's size and channels), or throws ImageFileError with a sentence for the user. */
+export async function decodeImageFile(file: File, sizePx: number, channels = 3): Promise<DecodedImage> {
   if (file.size === 0) throw new ImageFileError('The file is empty (0 bytes).');
   if (file.size > MAX_UPLOAD_BYTES)
     throw new ImageFileError(`The file is ${(file.size / 1e6).toFixed(0)} MB; images up to ${MAX_UPLOAD_BYTES / 1e6} MB are accepted.`);
@@ -58,8 +72,9 @@ export async function decodeImageFile(file: File, sizePx: number): Promise<Decod
     const { width, height } = bitmap;
     if (width * height > MAX_UPLOAD_PIXELS)
       throw new ImageFileError(`The image is ${width} x ${height} pixels; up to ${(MAX_UPLOAD_PIXELS / 1e6).toFixed(0)} megapixels are accepted.`);
-    const pixels = canvasRgb(centreCropTo(bitmap, width, height, sizePx));
+    const pixels = canvasRgb(centreCropTo(bitmap, width, height, sizePx), channels);
     const thumb = centreCropTo(bitmap, width, height, THUMB_PX);
+    if (channels === 1) greyCanvas(thumb);
     const blob = await new Promise<Blob | null>((resolve) => thumb.toBlob(resolve, 'image/png'));
     return { pixels, width, height, thumbUrl: blob ? URL.createObjectURL(blob) : '' };
   } finally {

@@ -35,12 +35,12 @@ export interface Evaluable {
 
 /**
  * Top-1 accuracy of a consolidated model on the images whose oracle class it covers (the others are
- * skipped). images: NHWC uint8; classIndex: each image's oracle class index.
+ * skipped). images: NHWC uint8, `channels` values per pixel; classIndex: each image's oracle class index.
  */
-export async function measureAccuracy(c: Evaluable, images: Uint8Array, classIndex: ArrayLike<number>, sizePx: number): Promise<AccuracyReport> {
+export async function measureAccuracy(c: Evaluable, images: Uint8Array, classIndex: ArrayLike<number>, sizePx: number, channels = 3): Promise<AccuracyReport> {
   const column = new Map(c.plan.classIndices.map((k, i) => [k, i]));
   const expertOf: number[] = c.plan.parts.flatMap((p, e) => p.keep.map(() => e));
-  const per = sizePx * sizePx * 3;
+  const per = sizePx * sizePx * channels;
   const evaluated: number[] = [];
   for (let i = 0; i < classIndex.length; i++) if (column.has(classIndex[i])) evaluated.push(i);
   const subset = new Uint8Array(evaluated.length * per);

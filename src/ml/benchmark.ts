@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Pool } from './pool';
 import { forgetPoolGraph } from './poolGraph';
+import { channelCount } from './poolManifest';
 
 /** Median, min and max of repeated measurements. */
 export interface Stat {
@@ -24,7 +25,7 @@ export interface QueryLatency {
   assembleMs: Stat;
   /** Attaching weights: grafting the library and the query's experts into a fresh pool graph. */
   weightsMs: Stat;
-  /** First prediction of the new model (one 32 x 32 image, including reading the result back). */
+  /** First prediction of the new model (one image, including reading the result back). */
   firstInferenceMs: Stat;
   /** Selection -> first prediction with the pool graph prepared at load time (what the app does). */
   totalMs: Stat;
@@ -46,8 +47,7 @@ export function benchQueries(pool: Pool): { query: string; names: string[] }[] {
 }
 
 export async function measureQueryLatency(pool: Pool, names: string[], query: string, reps: number): Promise<QueryLatency> {
-  const size = pool.manifest.input.sizePx;
-  const pixel = new Uint8Array(size * size * 3);
+  const pixel = new Uint8Array(pool.manifest.input.sizePx ** 2 * channelCount(pool.manifest.input));
   const assemble: number[] = [], weights: number[] = [], first: number[] = [], total: number[] = [], steady: number[] = [];
   let classes = 0, experts = 0;
   for (let r = 0; r < reps; r++) {
@@ -104,7 +104,7 @@ export async function measureRate(step: () => Promise<unknown>, batch: number, r
 export async function measureThroughput(pool: Pool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
   const size = pool.manifest.input.sizePx;
   const c = pool.consolidate(pool.manifest.experts.slice(0, n).map((e) => e.name));
-  const x = tf.randomUniform([batch, size, size, 3], 0, 255);
+  const x = tf.randomUniform([batch, size, size, channelCount(pool.manifest.input)], 0, 255);
   const imagesPerSecond = await measureRate(async () => {
     const y = c.model.predict(x) as tf.Tensor;
     await y.data();
@@ -123,9 +123,8 @@ export interface MemoryFigures {
 
 /** Tensors held after building an n=5 model, and after `frames` single-image predictions on it. */
 export async function measureMemory(pool: Pool, frames = 1000): Promise<MemoryFigures> {
-  const size = pool.manifest.input.sizePx;
   const c = pool.consolidate(pool.manifest.experts.slice(0, 5).map((e) => e.name));
-  const px = new Uint8Array(size * size * 3);
+  const px = new Uint8Array(c.imageBytes);
   await c.predictLogits(px, 1);
   const a = tf.memory();
   for (let i = 0; i < frames; i++) {

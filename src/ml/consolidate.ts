@@ -35,8 +35,8 @@ function keepColumns(kernel: tf.Tensor, bias: tf.Tensor, keep: number[]): tf.Ten
 }
 
 /**
- * Consolidates library + chosen experts into one LayersModel, train-free. Input: [N, size, size, 3]
- * RGB in 0..255; output: the chosen classes' logits, concatenated in plan order.
+ * Consolidates library + chosen experts into one LayersModel, train-free. Input: [N, size, size, channels]
+ * (the pool's: RGB or grey) in 0..255; output: the chosen classes' logits, concatenated in plan order.
  */
 export function consolidate(pool: LoadedPool, names: readonly string[]): ConsolidatedModel {
   const t0 = now();

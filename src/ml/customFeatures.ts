@@ -3,6 +3,7 @@ import { consolidate } from './consolidate';
 import { predictLogits } from './predict';
 import { poolGraph } from './poolGraph';
 import type { LoadedPool } from './poolModels';
+import { channelCount } from './poolManifest';
 
 /**
  * What a custom expert trains on: the library's frozen features, averaged 2x2 (the expert's first,
@@ -11,14 +12,15 @@ import type { LoadedPool } from './poolModels';
 export async function libraryFeatures(pool: LoadedPool, images: Uint8Array, count: number, options: { flip?: boolean; batch?: number } = {}): Promise<tf.Tensor4D> {
   const g = poolGraph(pool);
   const size = pool.manifest.input.sizePx;
+  const channels = channelCount(pool.manifest.input);
   const extractor = tf.model({ inputs: g.input, outputs: g.features });
-  const per = size * size * 3;
+  const per = size * size * channels;
   const batch = options.batch ?? 128;
   const parts: tf.Tensor4D[] = [];
   for (let s = 0; s < count; s += batch) {
     const n = Math.min(batch, count - s);
     parts.push(tf.tidy(() => {
-      let x = tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, size, size, 3], 'int32').toFloat();
+      let x = tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, size, size, channels], 'int32').toFloat();
       if (options.flip) x = tf.reverse(x, 2);
       return tf.avgPool(extractor.predict(x) as tf.Tensor4D, 2, 2, 'valid');
     }));
@@ -86,7 +88,7 @@ export async function poolLogits(pool: LoadedPool, images: Uint8Array, count: nu
 export async function prepareNegatives(pool: LoadedPool, images: Uint8Array, labels: ArrayLike<number>, count: number): Promise<NegativeSet> {
   const t0 = now();
   const col = poolColumns(pool);
-  const per = pool.manifest.input.sizePx ** 2 * 3;
+  const per = pool.manifest.input.sizePx ** 2 * channelCount(pool.manifest.input);
   const keep = Array.from({ length: count }, (_, i) => i).filter((i) => col.has(labels[i]));
   const subset = new Uint8Array(keep.length * per);
   keep.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));

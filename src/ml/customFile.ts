@@ -39,7 +39,8 @@ const bad = (why: string): never => {
 };
 
 /** Parses and checks an export file; every class gets a fresh id so importing twice never clashes. */
-export function parseCustomClassesFile(text: string, sizePx: number): StoredCustomClass[] {
+export function parseCustomClassesFile(text: string, sizePx: number, channels = 3): StoredCustomClass[] {
+  const per = sizePx * sizePx * channels;
   let raw: { format?: string; formatVersion?: number; classes?: Record<string, unknown>[] };
   try {
     raw = JSON.parse(text);
@@ -65,7 +66,7 @@ export function parseCustomClassesFile(text: string, sizePx: number): StoredCust
     }
     const weights = new Float32Array(bytes.slice().buffer, 0, Math.floor(bytes.length / 4));
     if (bytes.length % 4 || weights.length !== weightCount(shape[2], c.hidden as number)) bad(`${where} has ${weights.length} weights`);
-    if (images.length % (sizePx * sizePx * 3)) bad(`${where}'s images are not ${sizePx} x ${sizePx} RGB`);
+    if (images.length % per) bad(`${where}'s images are not ${sizePx} x ${sizePx} ${channels === 1 ? 'grey' : 'RGB'}: the file was made for another pool`);
     const spec: CustomExpertSpec = {
       id: newCustomId(),
       label: c.label as string,
@@ -73,7 +74,7 @@ export function parseCustomClassesFile(text: string, sizePx: number): StoredCust
       featureShape: shape,
       weights,
       pool: (c.pool as CustomExpertSpec['pool']) ?? { name: '?', version: '?' },
-      shots: images.length / (sizePx * sizePx * 3),
+      shots: images.length / per,
       calibration: String(c.calibration ?? 'joint'),
       trainMs: Number(c.trainMs) || 0,
       createdAt: String(c.createdAt ?? new Date().toISOString()),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { float16Bits } from './float16';
 import { METADATA_FORMAT, METADATA_FORMAT_VERSION } from './constants';
 import type { ConsolidatedModel } from './consolidate';
-import type { PoolManifest } from './poolManifest';
+import { channelCount, type PoolManifest } from './poolManifest';
 
 export type WeightPrecision = 'float32' | 'float16' | 'uint8';
 
@@ -12,7 +12,7 @@ export interface ModelMetadata {
   labels: string[];
   classIndices: number[];
   output: 'logits';
-  input: { shape: [null, number, number, 3]; dtype: 'float32'; channels: 'RGB'; range: [number, number]; note: string };
+  input: { shape: [null, number, number, number]; dtype: 'float32'; channels: 'RGB' | 'L'; range: [number, number]; note: string };
   pool: { name: string; version: string };
   /** custom: a class the user trained in the page (its classIndices entry is -1). */
   experts: { name: string; classes: string[]; whole: boolean; custom?: true }[];
@@ -29,6 +29,7 @@ export interface ModelFiles {
 
 export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, precision: WeightPrecision): ModelMetadata {
   const size = manifest.input.sizePx;
+  const grey = manifest.input.channels === 'L';
   const nameOf = new Map(manifest.classes.map((k) => [k.index, k.name]));
   const expertClasses = new Map(manifest.experts.map((e) => [e.name, e.classes]));
   return {
@@ -38,11 +39,11 @@ export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, prec
     classIndices: c.plan.classIndices,
     output: 'logits',
     input: {
-      shape: [null, size, size, 3],
+      shape: [null, size, size, channelCount(manifest.input)],
       dtype: 'float32',
-      channels: 'RGB',
+      channels: manifest.input.channels,
       range: [0, 255],
-      note: `Resize (centre-crop to square, then scale) to ${size}x${size}; normalisation happens inside the model. Apply softmax to the logits for probabilities.`,
+      note: `Resize (centre-crop to square, then scale) to ${size}x${size}${grey ? ', grey (L = 0.299 R + 0.587 G + 0.114 B)' : ''}; normalisation happens inside the model. Apply softmax to the logits for probabilities.`,
     },
     pool: { name: manifest.name, version: manifest.version },
     experts: c.plan.parts.map((p, k) => p.custom

@@ -4,7 +4,7 @@ import type { ConsolidatedModel } from './consolidate';
 import { PoeError } from './errors';
 import { modelMetadata } from './exportModel';
 import { float16Bits } from './float16';
-import type { PoolManifest } from './poolManifest';
+import { channelCount, type PoolManifest } from './poolManifest';
 
 export type OnnxPrecision = 'float32' | 'float16';
 
@@ -173,7 +173,7 @@ function convertLayer(g: GraphWriter, layer: tf.layers.Layer, inputs: Converted[
 }
 
 /**
- * The consolidated model as an ONNX model (opset 17): input `pixels` float32 [N, H, W, 3], RGB 0..255,
+ * The consolidated model as an ONNX model (opset 17): input `pixels` float32 [N, H, W, C], 0..255 (C: 3 RGB or 1 grey, the pool's),
  * normalised inside the graph; output `logits` float32 [N, K] in the order of `labels`.
  */
 export function onnxModel(c: ConsolidatedModel, manifest: PoolManifest, precision: OnnxPrecision = 'float32'): Uint8Array {
@@ -205,7 +205,7 @@ export function onnxModel(c: ConsolidatedModel, manifest: PoolManifest, precisio
       name: 'poe_consolidated',
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo(ONNX_INPUT, ['N', size, size, 3])],
+      input: [valueInfo(ONNX_INPUT, ['N', size, size, channelCount(manifest.input)])],
       output: [valueInfo(ONNX_OUTPUT, ['N', c.labels.length])],
     },
     metadataProps: [

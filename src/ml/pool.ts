@@ -6,7 +6,7 @@ import type { LoadedPool } from './loadedPool';
 import { fetchPool, verifyBundle, type FileProgress, type PoolBundle, type PoolSource } from './poolFetch';
 import { prepareGraph } from './poolGraph';
 import { disposePool, instantiatePool } from './poolModels';
-import type { PoolManifest } from './poolManifest';
+import { channelCount, type PoolManifest } from './poolManifest';
 import { checkAgainstReference, parseReference, type PoolReference, type ReferenceCheck } from './reference';
 import { TaskModel } from './taskModel';
 
@@ -122,7 +122,7 @@ export class Pool {
 /** One prediction on a blank image, so the backend compiles its kernels now rather than on the first real image. */
 async function warmLibrary(pool: LoadedPool): Promise<void> {
   const size = pool.manifest.input.sizePx;
-  const out = tf.tidy(() => pool.library.predict(tf.zeros([1, size, size, 3])) as tf.Tensor);
+  const out = tf.tidy(() => pool.library.predict(tf.zeros([1, size, size, channelCount(pool.manifest.input)])) as tf.Tensor);
   await out.data();
   out.dispose();
 }

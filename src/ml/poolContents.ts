@@ -1,6 +1,6 @@
 import { PoeError } from './errors';
 import { MAX_MODEL_JSON_BYTES, MAX_MODEL_LAYERS, MAX_REFERENCE_BYTES, parseJsonWithLimits } from './poolLimits';
-import type { PartFiles, PoolManifest } from './poolManifest';
+import { channelCount, type PartFiles, type PoolManifest } from './poolManifest';
 
 /**
  * Checks of what is inside a pool's verified files, before TensorFlow.js sees them: each model.json
@@ -169,10 +169,11 @@ export function checkReferenceJson(bytes: Uint8Array, manifest: PoolManifest): v
     throw bad('are not in the reference format (images, labels, logits).');
   const [count, h, w, c] = r.images.shape as unknown[];
   const size = manifest.input.sizePx;
-  if (!Number.isInteger(count) || h !== size || w !== size || c !== 3 || r.images.shape.length !== 4)
-    throw bad(`have shape ${JSON.stringify(r.images.shape).slice(0, 64)}; expected [count, ${size}, ${size}, 3].`);
+  const channels = channelCount(manifest.input);
+  if (!Number.isInteger(count) || h !== size || w !== size || c !== channels || r.images.shape.length !== 4)
+    throw bad(`have shape ${JSON.stringify(r.images.shape).slice(0, 64)}; expected [count, ${size}, ${size}, ${channels}].`);
   const k = count as number;
-  if (Math.floor((r.images.base64.length * 3) / 4) - (r.images.base64.match(/=+$/)?.[0].length ?? 0) !== k * size * size * 3)
+  if (Math.floor((r.images.base64.length * 3) / 4) - (r.images.base64.match(/=+$/)?.[0].length ?? 0) !== k * size * size * channels)
     throw bad(`do not hold ${k} images of ${size} x ${size} pixels.`);
   if (r.labels.length !== k) throw bad(`have ${r.labels.length} labels for ${k} images.`);
   for (const e of manifest.experts) {

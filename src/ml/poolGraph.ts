@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { graftPart } from './graft';
 import type { ExpertNode, LoadedPool, PoolGraph } from './loadedPool';
+import { channelCount } from './poolManifest';
 
 export type { ExpertNode, PoolGraph } from './loadedPool';
 
 
-/** uint8-range RGB -> (x/255 - mean)/std per channel, as a standard 1x1 depthwise conv (exact up to rounding). */
+/** uint8-range pixels -> (x/255 - mean)/std per channel, as a standard 1x1 depthwise conv (exact up to rounding). */
 function normalize(input: tf.SymbolicTensor, mean: number[], std: number[]): { out: tf.SymbolicTensor; layer: tf.layers.Layer } {
   const layer = tf.layers.depthwiseConv2d({ kernelSize: 1, depthMultiplier: 1, useBias: true, name: 'normalize', trainable: false });
   const out = layer.apply(input) as tf.SymbolicTensor;
-  const weights = [tf.tensor4d(std.map((s) => 1 / (255 * s)), [1, 1, 3, 1]), tf.tensor1d(mean.map((m, i) => -m / std[i]))];
+  const weights = [tf.tensor4d(std.map((s) => 1 / (255 * s)), [1, 1, std.length, 1]), tf.tensor1d(mean.map((m, i) => -m / std[i]))];
   layer.setWeights(weights);
   weights.forEach((w) => w.dispose());
   return { out, layer };
@@ -19,7 +20,7 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
   let g = pool.graph;
   if (!g) {
     const { sizePx, mean, std } = pool.manifest.input;
-    const input = tf.input({ shape: [sizePx, sizePx, 3], name: 'pixels' });
+    const input = tf.input({ shape: [sizePx, sizePx, channelCount(pool.manifest.input)], name: 'pixels' });
     const norm = normalize(input, mean, std);
     const layers: tf.layers.Layer[] = [norm.layer];
     const features = graftPart(pool.library, norm.out, 'library_', layers, true);

@@ -26,12 +26,28 @@ export interface PoolExpert {
   width?: number;
   files: PartFiles;
 }
+/** What the pool's models take: sizePx x sizePx images, colour (RGB) or grey (L), uint8 NHWC, normalised by mean/std per channel. */
+export interface PoolInput {
+  sizePx: number;
+  channels: 'RGB' | 'L';
+  range: [number, number];
+  layout: 'NHWC';
+  mean: number[];
+  std: number[];
+}
+
+/** Values per pixel of the pool's images: 3 for RGB, 1 for grey. */
+export const channelCount = (input: Pick<PoolInput, 'channels'>): number => (input.channels === 'L' ? 1 : 3);
+/** "32 x 32 RGB", "28 x 28 grey": how messages name one image of the pool. */
+export const imageKind = (input: Pick<PoolInput, 'channels' | 'sizePx'>): string =>
+  `${input.sizePx} x ${input.sizePx} ${input.channels === 'L' ? 'grey' : 'RGB'}`;
+
 export interface PoolManifest {
   format: typeof POOL_FORMAT;
   formatVersion: number;
   name: string;
   version: string;
-  input: { sizePx: number; channels: 'RGB'; range: [number, number]; layout: 'NHWC'; mean: number[]; std: number[] };
+  input: PoolInput;
   classes: PoolClass[];
   library: { architecture?: string; params: number; outputShape: number[]; files: PartFiles };
   experts: PoolExpert[];
@@ -99,11 +115,12 @@ export function validateManifest(raw: unknown): PoolManifest {
     throw new PoeError('MANIFEST_VERSION',
       `Pool format version ${version} is not supported: this app reads version ${POOL_FORMAT_VERSION}. Update PoE Studio or rebuild the pool.`);
   const input = obj(m.input, 'input');
-  if (input.channels !== undefined && input.channels !== 'RGB')
-    fail(`input.channels is ${JSON.stringify(input.channels)}: this version of PoE Studio reads colour (RGB) pools only`);
+  if (input.channels !== undefined && input.channels !== 'RGB' && input.channels !== 'L')
+    fail(`input.channels is ${JSON.stringify(input.channels)}: expected "RGB" (colour) or "L" (grey)`);
+  const channels = input.channels === 'L' ? 'L' : 'RGB';
   const sizePx = int(input.sizePx, 'input.sizePx', 1);
-  const mean = nums(input.mean, 'input.mean', 3);
-  const std = nums(input.std, 'input.std', 3);
+  const mean = nums(input.mean, 'input.mean', channelCount({ channels }));
+  const std = nums(input.std, 'input.std', channelCount({ channels }));
   if (std.some((s) => s <= 0)) fail('input.std values must be positive');
   const classes = list(m.classes, 'classes', MAX_POOL_CLASSES).map((c, i) => {
     const o = obj(c, `classes[${i}]`);
@@ -130,7 +147,7 @@ export function validateManifest(raw: unknown): PoolManifest {
     formatVersion: version,
     name: str(m.name, 'name'),
     version: str(m.version, 'version'),
-    input: { sizePx, channels: 'RGB', range: [0, 255], layout: 'NHWC', mean, std },
+    input: { sizePx, channels, range: [0, 255], layout: 'NHWC', mean, std },
     classes,
     library: {
       architecture: typeof lib.architecture === 'string' ? lib.architecture : undefined,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PoeError } from './errors';
 import type { LoadedPool } from './loadedPool';
-import type { PartFiles } from './poolManifest';
+import { channelCount, type PartFiles } from './poolManifest';
 import type { PoolBundle } from './poolFetch';
 
 export type { LoadedPool } from './loadedPool';
@@ -47,7 +47,7 @@ export async function instantiatePool(bundle: PoolBundle): Promise<LoadedPool> {
     const library = await loadPart(files, manifest.library.files, 'library');
     made.push(library);
     const libOut = shapeOf(library.outputs).slice(1);
-    const want = [manifest.input.sizePx, manifest.input.sizePx, 3];
+    const want = [manifest.input.sizePx, manifest.input.sizePx, channelCount(manifest.input)];
     if (shapeOf(library.inputs).slice(1).join() !== want.join())
       throw new PoeError('SHAPE_MISMATCH', `The library takes input ${JSON.stringify(shapeOf(library.inputs).slice(1))}, but the manifest says ${JSON.stringify(want)}.`);
     const experts = new Map<string, tf.LayersModel>();

@@ -6,15 +6,16 @@ export interface Prediction {
   probability: number;
 }
 
-/** Logits for `count` NHWC uint8 images of size x size, run in batches; returns a Float32Array [count, classes]. */
+/** Logits for `count` NHWC uint8 images of size x size x the model's input channels, run in batches; returns a Float32Array [count, classes]. */
 export async function predictLogits(model: tf.LayersModel, images: Uint8Array, count: number, sizePx: number, batch = 256): Promise<Float32Array> {
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
   const out = new Float32Array(count * classes);
-  const per = sizePx * sizePx * 3;
+  const channels = (model.inputs[0].shape[3] as number) ?? 3;
+  const per = sizePx * sizePx * channels;
   for (let s = 0; s < count; s += batch) {
     const n = Math.min(batch, count - s);
     const logits = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, sizePx, sizePx, 3], 'int32').toFloat();
+      const x = tf.tensor4d(images.subarray(s * per, (s + n) * per), [n, sizePx, sizePx, channels], 'int32').toFloat();
       return model.predict(x) as tf.Tensor;
     });
     out.set(await logits.data(), s * classes);

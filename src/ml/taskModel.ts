@@ -5,7 +5,7 @@ import { PoeError } from './errors';
 import { modelFiles, type ModelFiles, type WeightPrecision } from './exportModel';
 import { modelInput, type ImageInput } from './imageInput';
 import { onnxFiles, type OnnxFiles } from './onnxExport';
-import type { PoolManifest } from './poolManifest';
+import { channelCount, imageKind, type PoolManifest } from './poolManifest';
 import { predictLogits, topK, type Prediction } from './predict';
 import type { QueryPlan } from './selection';
 
@@ -26,8 +26,10 @@ export class TaskModel implements ConsolidatedModel {
   readonly bytes: number;
   readonly buildMs: number;
   readonly graftMs: number;
-  /** Side of the square RGB input, in pixels. */
+  /** Side of the square input, in pixels. */
   readonly sizePx: number;
+  /** Values per pixel of the input: 3 (RGB) or 1 (grey), as the pool's input spec says. */
+  readonly channels: number;
   private readonly release: () => void;
   private disposed = false;
 
@@ -36,26 +38,32 @@ export class TaskModel implements ConsolidatedModel {
     this.release = c.dispose;
     this.bytes = 4 * this.model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
     this.sizePx = manifest.input.sizePx;
+    this.channels = channelCount(manifest.input);
+  }
+
+  /** Bytes of one input image: sizePx x sizePx x channels. */
+  get imageBytes(): number {
+    return this.channels * this.sizePx * this.sizePx;
   }
 
   private live(): void {
     if (this.disposed) throw new PoeError('MODEL_DISPOSED', 'This model was disposed; consolidate a new one.');
   }
 
-  /** Logits of `count` images, NHWC uint8 RGB of sizePx x sizePx: Float32Array [count, labels.length]. */
-  async predictLogits(images: Uint8Array, count = images.length / (3 * this.sizePx * this.sizePx)): Promise<Float32Array> {
+  /** Logits of `count` images, NHWC uint8 of sizePx x sizePx x channels: Float32Array [count, labels.length]. */
+  async predictLogits(images: Uint8Array, count = images.length / this.imageBytes): Promise<Float32Array> {
     this.live();
-    const per = 3 * this.sizePx * this.sizePx;
+    const per = this.imageBytes;
     if (!Number.isInteger(count) || count < 0 || count * per !== images.length)
       throw new PoeError('IMAGE_INVALID',
-        `predictLogits() got ${images.length} bytes for ${count} images; each ${this.sizePx} x ${this.sizePx} RGB image takes ${per} bytes.`);
-    return predictLogits(this.model, images, count, this.sizePx);
+        `predictLogits() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${per} bytes.`);
+    return predictLogits(this.model, images, count, this.sizePx, this.channels);
   }
 
   /** The k most probable classes of one image (any size: its centre square is scaled to the model's input). */
   async classify(image: ImageInput, k = 5): Promise<Prediction[]> {
     this.live();
-    const logits = tf.tidy(() => this.model.predict(modelInput(image, this.sizePx)) as tf.Tensor);
+    const logits = tf.tidy(() => this.model.predict(modelInput(image, this.sizePx, this.channels)) as tf.Tensor);
     try {
       return topK(await logits.data(), this.labels, k);
     } finally {
@@ -64,7 +72,7 @@ export class TaskModel implements ConsolidatedModel {
   }
 
   /**
-   * Accuracy on labelled images (NHWC uint8, sizePx square). labels: each image's class, as a name or as
+   * Accuracy on labelled images (NHWC uint8, sizePx square, the pool's channels). labels: each image's class, as a name or as
    * the pool's class index; images of classes outside the model are skipped (see report.evaluated).
    */
   async evaluate(images: Uint8Array, labels: ArrayLike<number> | readonly string[]): Promise<AccuracyReport> {
@@ -80,12 +88,12 @@ export class TaskModel implements ConsolidatedModel {
       if (k === undefined) throw new PoeError('SELECTION_UNKNOWN', `Unknown class "${l}" in the labels given to evaluate(): labels are the pool's class names or indices.`);
       return k;
     });
-    const count = images.length / (3 * this.sizePx * this.sizePx);
+    const count = images.length / this.imageBytes;
     if (!Number.isInteger(count))
-      throw new PoeError('IMAGE_INVALID', `evaluate() got ${images.length} bytes, not a whole number of ${this.sizePx} x ${this.sizePx} RGB images.`);
+      throw new PoeError('IMAGE_INVALID', `evaluate() got ${images.length} bytes, not a whole number of ${imageKind(this.manifest.input)} images.`);
     if (classIndex.length !== count)
       throw new PoeError('IMAGE_INVALID', `evaluate() got ${count} images but ${classIndex.length} labels.`);
-    return measureAccuracy(this, images, classIndex, this.sizePx);
+    return measureAccuracy(this, images, classIndex, this.sizePx, this.channels);
   }
 
   /** The files of a downloadable model: TF.js (model.json, weights.bin, metadata.json) or ONNX (model.onnx, metadata.json). */

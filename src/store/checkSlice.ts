@@ -4,6 +4,8 @@ import { saveBytes, zipModel } from '../io/modelZip';
 import { measureAccuracy } from '../ml/accuracy';
 import type { WeightPrecision } from '../ml/exportModel';
 import { loadModelFiles } from '../ml/loadModelFiles';
+import type { Pool } from '../ml/pool';
+import { channelCount, imageKind } from '../ml/poolManifest';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 
@@ -51,17 +53,30 @@ export interface CheckSlice {
 
 export type ModelFormat = 'tfjs' | 'onnx';
 
-/** The built-in sample, downloaded once per store; a failed download is tried again next time. */
-export function sampleLoader(): () => Promise<Sample> {
-  let sample: Promise<Sample> | null = null;
+/** The pool's sample images, read once per pool; a failed read is tried again next time. */
+export function sampleLoader(engine: EngineHandles): () => Promise<Sample> {
+  const samples = new WeakMap<Pool, Promise<Sample>>();
   return () => {
-    sample ??= loadSample().catch((e) => {
-      sample = null;
-      throw e;
-    });
+    const pool = engine.pool;
+    const source = engine.source;
+    if (!pool || !source) return Promise.reject(new Error('No pool is open.'));
+    let sample = samples.get(pool);
+    if (!sample) {
+      sample = loadSample(source).then((s) => {
+        if (!s) throw new NoSampleError(`This pool (${pool.manifest.name}) carries no sample images, so there is nothing to check it on here: upload labelled images in "Try it" instead.`);
+        if (s.sizePx !== pool.manifest.input.sizePx || s.channels !== channelCount(pool.manifest.input))
+          throw new Error(`The pool's sample images are ${s.sizePx} x ${s.sizePx} with ${s.channels} channel(s), but the pool takes ${imageKind(pool.manifest.input)}.`);
+        return s;
+      });
+      sample.catch(() => samples.delete(pool));
+      samples.set(pool, sample);
+    }
     return sample;
   };
 }
+
+/** The pool has no sample images: the check and custom-class calibration say so instead of failing. */
+export class NoSampleError extends Error {}
 
 export const createCheckSlice = (engine: EngineHandles, getSample: () => Promise<Sample>): StateCreator<AppState, [], [], CheckSlice> => (set, get) => ({
   check: null,
@@ -111,7 +126,7 @@ export const createCheckSlice = (engine: EngineHandles, getSample: () => Promise
         const files = await c.export(precision);
         const m = await loadModelFiles(files);
         try {
-          const r = await measureAccuracy({ model: m, labels: c.labels, plan: c.plan }, s.images, s.labels, s.sizePx);
+          const r = await measureAccuracy({ model: m, labels: c.labels, plan: c.plan }, s.images, s.labels, s.sizePx, s.channels);
           out.push({ precision, bytes: files['weights.bin'].byteLength + files['model.json'].length, top1: r.top1 });
         } finally {
           m.dispose();

@@ -7,6 +7,7 @@ import { trainCustomClass } from '../ml/customClass';
 import { customClassesFile, parseCustomClassesFile, type StoredCustomClass } from '../ml/customFile';
 import { prepareNegatives, type NegativeSet } from '../ml/customFeatures';
 import type { Pool } from '../ml/pool';
+import { channelCount } from '../ml/poolManifest';
 import type { Sample } from '../io/sample';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
@@ -73,6 +74,8 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
     }
   };
   const size = () => get().manifest?.input.sizePx ?? 32;
+  const channels = () => { const input = get().manifest?.input; return input ? channelCount(input) : 3; };
+  const perImage = () => size() * size() * channels();
   const addToDraft = (pixels: Uint8Array) => {
     draft.push(pixels);
     set({ customDraft: [...get().customDraft, rgbToDataUrl(pixels, size())] });
@@ -84,7 +87,7 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
    */
   const train = async (label: string, images: Uint8Array, replaces?: string) => {
     const pool = engine.pool!;
-    const per = size() * size() * 3;
+    const per = perImage();
     set({ customBusy: { label, phase: 'preparing', progress: 0 }, customError: null });
     let spec;
     try {
@@ -123,7 +126,7 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       const problems: string[] = [];
       for (const f of files) {
         try {
-          const img = await decodeImageFile(f, size());
+          const img = await decodeImageFile(f, size(), channels());
           URL.revokeObjectURL(img.thumbUrl);
           addToDraft(img.pixels);
         } catch (e) {
@@ -150,7 +153,7 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       if (!engine.pool || get().customBusy) return;
       const old = id ? stored.get(id) : undefined;
       const images = concat([...(old ? [old.images] : []), ...draft]);
-      const count = images.length / (size() * size() * 3);
+      const count = images.length / perImage();
       if (count < MIN_CUSTOM_SHOTS) {
         set({ customError: `Add at least ${MIN_CUSTOM_SHOTS} images (you have ${count}): hold the capture button in front of the webcam, or upload photos.` });
         return;
@@ -192,7 +195,7 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       const pool = engine.pool;
       if (!pool) return;
       try {
-        const classes = parseCustomClassesFile(await file.text(), size());
+        const classes = parseCustomClassesFile(await file.text(), size(), channels());
         const taken = new Set([...pool.manifest.classes.map((c) => c.name), ...pool.manifest.experts.map((e) => e.name), ...info().map((c) => c.label)]);
         const stale: StoredCustomClass[] = [];
         for (const c of classes) {

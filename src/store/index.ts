@@ -28,8 +28,8 @@ function safeLocalStorage() {
 
 /** Every slice of the app's state; each store owns its engine objects (the open pool and model). */
 function appState(): StateCreator<AppState> {
-  const engine: EngineHandles = { pool: null, model: null };
-  const getSample = sampleLoader();
+  const engine: EngineHandles = { pool: null, model: null, source: null };
+  const getSample = sampleLoader(engine);
   return (...a) => ({
     ...createPoolSlice(engine)(...a), ...createSelectionSlice(engine)(...a), ...createModelSlice(engine)(...a),
     ...createUploadsSlice(engine)(...a), ...createCheckSlice(engine, getSample)(...a), ...createWebcamSlice(engine)(...a),
@@ -37,7 +37,7 @@ function appState(): StateCreator<AppState> {
   });
 }
 
-/** A store with its own engine objects, persisting the selection, pool id and backend preference under `name`. */
+/** A store with its own engine objects, persisting the selections, pool id and backend preference under `name`. */
 export function createAppStore(name = 'poe-studio') {
   return createStore<AppState>()(
     persist(appState(), {
@@ -45,7 +45,7 @@ export function createAppStore(name = 'poe-studio') {
       version: 1,
       storage: createJSONStorage(safeLocalStorage),
       // Small JSON only: the pool's bytes live in IndexedDB, never here.
-      partialize: (s) => ({ selected: s.selected, poolId: s.poolId, preferredBackend: s.preferredBackend }),
+      partialize: (s) => ({ selected: s.selected, selections: s.selections, poolId: s.poolId, preferredBackend: s.preferredBackend }),
     }),
   );
 }

@@ -91,7 +91,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
       try {
         const t0 = performance.now();
         const c = pool.consolidate(selected);
-        await c.predictLogits(new Uint8Array(c.sizePx * c.sizePx * 3), 1); // warm-up so the first real frame is fast
+        await c.predictLogits(new Uint8Array(c.imageBytes), 1); // warm-up so the first real frame is fast
         if (seq !== buildSeq) {
           c.dispose(); // a newer selection started its own build meanwhile
           return;

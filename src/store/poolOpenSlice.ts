@@ -49,7 +49,7 @@ export const createPoolOpenSlice: StateCreator<AppState, [], [], PoolOpenSlice> 
       if (seq !== openSeq) return pool.dispose(); // a later open won
       await get().installPool(pool, {
         poolSource: 'network', poolNotice: pool.notices.join(' ') || null, poolOrigin: origin(), poolOpenStatus: 'idle', poolOpenProgress: [],
-      });
+      }, source);
     } catch (e) {
       if (seq !== openSeq) return;
       const code = isPoeError(e) ? e.code : 'UNEXPECTED';

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { decodeImageFile } from '../io/imageFile';
+import { channelCount } from '../ml/poolManifest';
 import type { Prediction } from '../ml/predict';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
@@ -32,14 +33,16 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
   return {
     uploads: [],
     addFiles: async (files) => {
-      const size = get().manifest?.input.sizePx ?? 32;
+      const input = get().manifest?.input;
+      const size = input?.sizePx ?? 32;
+      const channels = input ? channelCount(input) : 3;
       const fresh = files.map((f) => ({ id: nextId++, name: f.name, thumbUrl: null, status: 'decoding' as const, error: null, predictions: [] }));
       set({ uploads: [...fresh, ...get().uploads] });
       // One at a time keeps the page responsive with hundreds of files.
       for (let i = 0; i < files.length; i++) {
         const id = fresh[i].id;
         try {
-          const img = await decodeImageFile(files[i], size);
+          const img = await decodeImageFile(files[i], size, channels);
           pixelsById.set(id, img.pixels);
           patch(id, { thumbUrl: img.thumbUrl, status: 'ready', predictions: await predict(img.pixels) });
         } catch (e) {

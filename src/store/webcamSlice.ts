@@ -44,7 +44,7 @@ export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState,
       const c = engine.model;
       if (!c || video.videoWidth === 0) continue;
       const size = c.sizePx;
-      const pixels = canvasRgb(centreCropTo(video, video.videoWidth, video.videoHeight, size));
+      const pixels = canvasRgb(centreCropTo(video, video.videoWidth, video.videoHeight, size), c.channels);
       let top: Prediction[];
       try {
         top = await c.classify({ data: pixels, width: size, height: size }, TOP_K);

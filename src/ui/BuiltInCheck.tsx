@@ -5,6 +5,7 @@ import { MATRIX_MAX_CLASSES } from '../config';
 import { CheckImages, type CheckPick } from './CheckImages';
 import { ClassAccuracyBars } from './ClassAccuracyBars';
 import { ConfusionMatrix } from './ConfusionMatrix';
+import { imageAt } from '../io/pixels';
 import { PixelCanvas } from './SampleImage';
 
 const SHOWN_MISTAKES = 40;
@@ -21,13 +22,13 @@ export function BuiltInCheck() {
   const [picked, setPicked] = useState<CheckPick | null>(null);
   useEffect(() => {
     setPicked(null);
-    if (check) void getSample().then(setSample);
+    if (check) void getSample().then(setSample, () => setSample(null));
   }, [check, getSample]);
   const current = check && check.modelVersion === modelVersion;
   return (
     <section className="panel check" aria-label="Built-in check">
       <h2>Built-in check</h2>
-      <p>CIFAR-100 test images shipped with the app (20 per class), never used for training.</p>
+      <p data-testid="check-about">{sample ? `The pool’s sample: ${sample.about}, ${sample.count} images, never used for training.` : 'Test images that come with the pool, never used for training.'}</p>
       <button type="button" disabled={!hasModel || busy} onClick={() => void runCheck()}>
         {busy ? 'Checking…' : 'Measure accuracy on the selected classes'}
       </button>
@@ -47,7 +48,7 @@ export function BuiltInCheck() {
             <ul className="mistakes">
               {check.mistakes.slice(0, SHOWN_MISTAKES).map((m) => (
                 <li key={m.sample}>
-                  <PixelCanvas rgb={sample.images.subarray(m.sample * 3072, (m.sample + 1) * 3072)} size={32} displayPx={64} title={m.truth} />
+                  <PixelCanvas rgb={imageAt(sample.images, m.sample, sample.count)} size={sample.sizePx} displayPx={64} title={m.truth} />
                   <span>{m.truth} → <em>{m.predicted}</em></span>
                 </li>
               ))}

@@ -1,6 +1,7 @@
 import type { Sample } from '../io/sample';
 import type { Outcome } from '../store/checkSlice';
 import { outcomesOf } from '../store/confusion';
+import { imageAt } from '../io/pixels';
 import { PixelCanvas } from './SampleImage';
 
 /** A matrix cell (true and predicted class) or a whole class (true class only). */
@@ -22,7 +23,7 @@ export function CheckImages({ pick, outcomes, sample, close }: { pick: CheckPick
       <ul>
         {shown.map((o) => (
           <li key={o.sample} className={o.predicted === o.truth ? 'right' : 'wrong'}>
-            <PixelCanvas rgb={sample.images.subarray(o.sample * 3072, (o.sample + 1) * 3072)} size={32} displayPx={64} title={o.truth} />
+            <PixelCanvas rgb={imageAt(sample.images, o.sample, sample.count)} size={sample.sizePx} displayPx={64} title={o.truth} />
             <span>{o.predicted === o.truth ? 'right' : name(o.predicted)}</span>
           </li>
         ))}

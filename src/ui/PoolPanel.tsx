@@ -1,5 +1,6 @@
 import { useAppStore } from '../store';
 import { ProgressBar, formatBytes } from './ProgressBar';
+import { BuiltinPools } from './BuiltinPools';
 import { PoolOpener } from './PoolOpener';
 
 export function PoolPanel() {
@@ -17,6 +18,7 @@ export function PoolPanel() {
   return (
     <section className="panel pool" aria-label="Expert pool" data-status={status}>
       <h2>Expert pool</h2>
+      <BuiltinPools />
       {status === 'downloading' && progress.map((p) => <ProgressBar key={p.path} label={p.path} value={p.loaded} max={p.total} />)}
       {status === 'loading' && <p>Loading the pool…</p>}
       {manifest && (

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { drawRgb } from '../io/pixels';
 
-/** Draws size x size RGB pixels (uint8, 3 per pixel) into a canvas shown at `displayPx`. */
+/** Draws size x size pixels (uint8, RGB or grey) into a canvas shown at `displayPx`. */
 export function PixelCanvas({ rgb, size, displayPx, title, mirrored = false }: { rgb: Uint8Array; size: number; displayPx: number; title?: string; mirrored?: boolean }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {

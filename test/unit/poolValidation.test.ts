@@ -110,13 +110,28 @@ describe('pool loading rejects bad pools with a specific message', () => {
     expect(e.message).toContain('version 7');
   });
 
-  it('a grey pool (input.channels "L", from a grey dataset) is refused by name, not misread as RGB', async () => {
+  it('a colour pool whose manifest says grey (input.channels "L"): its files do not fit, and the message says how', async () => {
     copyFixture();
     const m = readManifest();
     writeManifest({ ...m, input: { ...m.input, channels: 'L', mean: [0.5], std: [0.25] } });
     const e = await loadError();
     expect(e.code).toBe('MANIFEST_INVALID');
-    expect(e.message).toContain('input.channels is "L"');
+    expect(e.message).toContain('have shape [24,32,32,3]; expected [count, 32, 32, 1]');
+    const { reference, ...noReference } = readManifest();
+    expect(reference).toBeDefined();
+    writeManifest(noReference);
+    const e2 = await loadError();
+    expect(e2.code).toBe('SHAPE_MISMATCH');
+    expect(e2.message).toContain('library takes input [32,32,3], but the manifest says [32,32,1]');
+  });
+
+  it('channels other than RGB or L, and a mean of the wrong length, are refused by name', async () => {
+    copyFixture();
+    const m = readManifest();
+    writeManifest({ ...m, input: { ...m.input, channels: 'CMYK' } });
+    expect((await loadError()).message).toContain('input.channels is "CMYK": expected "RGB" (colour) or "L" (grey)');
+    writeManifest({ ...m, input: { ...m.input, channels: 'L' } });
+    expect((await loadError()).message).toContain('input.mean must be a list of 1 numbers');
   });
 
   it('a manifest naming a missing file', async () => {

@@ -42,10 +42,10 @@ describe('selection slice', () => {
     expect(s().selected).toEqual(['people', 'apple']);
   });
 
-  it('persists only the selection, pool id and backend preference', () => {
+  it('persists only the selections, pool id and backend preference', () => {
     appStore.setState({ selected: ['trees'] });
     const saved = appStore.persist.getOptions().storage!.getItem('poe-studio') as { state: Record<string, unknown> };
-    expect(Object.keys(saved.state).sort()).toEqual(['poolId', 'preferredBackend', 'selected']);
+    expect(Object.keys(saved.state).sort()).toEqual(['poolId', 'preferredBackend', 'selected', 'selections']);
     expect(saved.state.selected).toEqual(['trees']);
   });
 });
@@ -56,7 +56,7 @@ describe('store and engine', () => {
     const a = createAppStore('store-test-a');
     const b = createAppStore('store-test-b');
     a.setState({ selected: ['people', 'cup'] });
-    await a.getState().installPool(await openPool(FIXTURE_POOL_DIR), { poolId: 'fixture' });
+    await a.getState().installPool(await openPool(FIXTURE_POOL_DIR), { poolId: 'fixture' }, null);
     const sa = a.getState();
     expect(sa.poolStatus).toBe('ready');
     expect(sa.model?.labels).toEqual(['baby', 'boy', 'girl', 'man', 'woman', 'cup']);
