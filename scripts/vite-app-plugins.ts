@@ -68,7 +68,7 @@ export function serviceWorkerBuild(): Plugin {
       if (!building) return;
       const sw = path.join(outDir, 'sw.js');
       // The app's files only: not the bench page and its ONNX Runtime, not pools or the sample (see above).
-      const skip = /^(sw\.js|bench\.html|assets\/(bench|ort)-.*|pools\/.*|samples\/.*|.*\.map)$/;
+      const skip = /^(sw\.js|bench\.html|assets\/(bench|ort)-.*|pools\/.*|.*\.map)$/;
       const files = listFiles(outDir).filter((f) => !skip.test(f));
       const urls = ['', ...files.filter((f) => f !== 'index.html')].map((f) => base + f);
       writeFileSync(sw, readFileSync(sw, 'utf8').replace("'__BUILD_ID__'", JSON.stringify(BUILD_ID)).replace('[/* __APP_FILES__ */]', JSON.stringify(urls)));

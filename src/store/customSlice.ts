@@ -51,6 +51,8 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
   const draft: Uint8Array[] = [];
   let lastFrame: Uint8Array | null = null;
   const stored = new Map<string, StoredCustomClass>();
+  /** The pool name whose classes `stored` holds. */
+  let storedFor: string | null = null;
   const negatives = new WeakMap<Pool, Promise<NegativeSet>>();
   /** Calibration negatives: the built-in sample (pool classes), prepared once per loaded pool. */
   const negativesFor = (pool: Pool): Promise<NegativeSet> => {
@@ -218,6 +220,12 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
     restoreCustom: async () => {
       const pool = engine.pool;
       if (!pool) return;
+      if (storedFor !== pool.manifest.name) {
+        // Another pool: its own classes (saved per pool name), and a draft decoded for the old pool's input is dropped.
+        stored.clear();
+        get().clearCustomDraft();
+        storedFor = pool.manifest.name;
+      }
       try {
         if (stored.size === 0) for (const c of await readCustomClasses(pool.manifest.name)) stored.set(c.spec.id, c);
       } catch (e) {

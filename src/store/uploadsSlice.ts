@@ -21,44 +21,64 @@ export interface UploadsSlice {
   clearUploads: () => void;
 }
 
+/** An upload's pixels as decoded for a pool's input (size and channels), and its file, to decode again for another pool. */
+interface Decoded {
+  file: File;
+  pixels: Uint8Array;
+  size: number;
+  channels: number;
+}
+
 export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState, [], [], UploadsSlice> => (set, get) => {
   /** Decoded pixels stay outside the state (they are re-used on every model rebuild). */
-  const pixelsById = new Map<number, Uint8Array>();
+  const decoded = new Map<number, Decoded>();
   let nextId = 1;
-  const predict = async (pixels: Uint8Array): Promise<Prediction[]> => {
+  const inputNow = () => {
+    const input = get().manifest?.input;
+    return { size: input?.sizePx ?? 32, channels: input ? channelCount(input) : 3 };
+  };
+  const predict = async (d: Decoded): Promise<Prediction[]> => {
     const c = engine.model;
-    return c ? c.classify({ data: pixels, width: c.sizePx, height: c.sizePx }, 3) : [];
+    return c ? c.classify({ data: d.pixels, width: d.size, height: d.size }, 3) : [];
   };
   const patch = (id: number, p: Partial<Upload>) => set({ uploads: get().uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) });
+  /** Decodes (again, when the pool's input changed since) and predicts one upload. */
+  const run = async (id: number, file: File) => {
+    const { size, channels } = inputNow();
+    let d = decoded.get(id);
+    if (!d || d.size !== size || d.channels !== channels) {
+      const img = await decodeImageFile(file, size, channels);
+      const old = get().uploads.find((u) => u.id === id)?.thumbUrl;
+      if (old) URL.revokeObjectURL(old);
+      d = { file, pixels: img.pixels, size, channels };
+      decoded.set(id, d);
+      patch(id, { thumbUrl: img.thumbUrl });
+    }
+    patch(id, { status: 'ready', predictions: await predict(d) });
+  };
   return {
     uploads: [],
     addFiles: async (files) => {
-      const input = get().manifest?.input;
-      const size = input?.sizePx ?? 32;
-      const channels = input ? channelCount(input) : 3;
       const fresh = files.map((f) => ({ id: nextId++, name: f.name, thumbUrl: null, status: 'decoding' as const, error: null, predictions: [] }));
       set({ uploads: [...fresh, ...get().uploads] });
       // One at a time keeps the page responsive with hundreds of files.
       for (let i = 0; i < files.length; i++) {
-        const id = fresh[i].id;
         try {
-          const img = await decodeImageFile(files[i], size, channels);
-          pixelsById.set(id, img.pixels);
-          patch(id, { thumbUrl: img.thumbUrl, status: 'ready', predictions: await predict(img.pixels) });
+          await run(fresh[i].id, files[i]);
         } catch (e) {
-          patch(id, { status: 'error', error: (e as Error).message });
+          patch(fresh[i].id, { status: 'error', error: (e as Error).message });
         }
       }
     },
     repredictUploads: async () => {
       for (const u of get().uploads) {
-        const px = pixelsById.get(u.id);
-        if (px) patch(u.id, { predictions: await predict(px) });
+        const d = decoded.get(u.id);
+        if (d) await run(u.id, d.file).catch((e) => patch(u.id, { status: 'error', error: (e as Error).message }));
       }
     },
     clearUploads: () => {
       get().uploads.forEach((u) => u.thumbUrl && URL.revokeObjectURL(u.thumbUrl));
-      pixelsById.clear();
+      decoded.clear();
       set({ uploads: [] });
     },
   };

@@ -8,7 +8,7 @@ import type { ConsolidatedModel } from '../../src/ml/consolidate';
 import { onnxFiles, onnxModel, ONNX_OPSET } from '../../src/ml/onnxExport';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
-import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, REPO_ROOT, readReference } from './helpers';
+import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';
 
 ort.env.wasm.numThreads = 1;
 
@@ -25,8 +25,8 @@ async function runOnnx(bytes: Uint8Array, images: Uint8Array, count: number): Pr
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 function readSample() {
-  const dir = path.join(REPO_ROOT, 'public', 'samples');
-  const meta = JSON.parse(readFileSync(path.join(dir, 'cifar100-test-sample.json'), 'utf8'));
+  const dir = DEFAULT_POOL_DIR;
+  const meta = JSON.parse(readFileSync(path.join(dir, 'sample.json'), 'utf8'));
   return { images: new Uint8Array(readFileSync(path.join(dir, meta.file))), count: meta.count as number };
 }
 
