@@ -1,7 +1,8 @@
 import { isPoeError, PoeError } from '../src/ml/errors';
 import { openPool, useNodeBackend, type NodeBackend, type Pool } from '../src/node';
 import { fatal, parseArgs } from './lib/args';
-import { dataDir, readSplit, readTestSplit, type CifarSplit } from './lib/cifar';
+import { dataDir, readSplit } from './lib/cifar';
+import { readTestSet, type TestSet } from './lib/testSet';
 import { evaluateCustom } from './lib/customEval';
 import type { Calibration } from '../src/ml/customTrain';
 import { DEFAULT_POOL_DIR } from './lib/paths';
@@ -9,7 +10,9 @@ import { DEFAULT_POOL_DIR } from './lib/paths';
 const USAGE = `usage: npm run evaluate -- --query people,vehicles_1,vehicles_2 [--pool DIR] [--data DIR] [--json]
        npm run evaluate -- --combinations a,b,c,d,e,f --size 3 [--json]
 
-Top-1 accuracy of the consolidated model on the CIFAR-100 test images of the queried classes.
+Top-1 accuracy of the consolidated model on the test images of the queried classes. --data names the
+dataset the pool was built from: CIFAR-100 binary files (the default), IDX files (t10k-*-ubyte[.gz]) or an
+image folder (test/<class>/*.png|jpg), scaled to the pool's input as the app scales images.
 --combinations evaluates every --size subset of the names and prints the mean and standard deviation.
 --backend wasm (default) or cpu.
 
@@ -23,10 +26,21 @@ the validation split (for choosing settings); --calibration none,stats,joint com
 
 interface QueryResult { query: string[]; classes: number; images: number; top1: number; crossExpertErrors: number; buildMs: number }
 
-async function evaluateQuery(pool: Pool, test: CifarSplit, query: string[]): Promise<QueryResult> {
+/** The test images of the pool's classes, labelled by pool class index (images of other classes left out). */
+function poolTestImages(pool: Pool, set: TestSet): { images: Uint8Array; labels: number[] } {
+  const index = new Map(pool.manifest.classes.map((c) => [c.name, c.index]));
+  const keep = set.labels.flatMap((l, i) => (index.has(l) ? [i] : []));
+  if (!keep.length) throw new PoeError('DATA_MISSING', `None of the test images belongs to a class of the pool ${pool.manifest.name} (the data's classes: ${[...new Set(set.labels)].slice(0, 5).join(', ')}, ...).`);
+  const per = set.images.length / set.count;
+  const images = new Uint8Array(keep.length * per);
+  keep.forEach((src, j) => images.set(set.images.subarray(src * per, (src + 1) * per), j * per));
+  return { images, labels: keep.map((i) => index.get(set.labels[i])!) };
+}
+
+async function evaluateQuery(pool: Pool, test: { images: Uint8Array; labels: number[] }, query: string[]): Promise<QueryResult> {
   const c = pool.consolidate(query);
   try {
-    const r = await c.evaluate(test.images, test.fine);
+    const r = await c.evaluate(test.images, test.labels);
     return { query, classes: c.labels.length, images: r.images, top1: r.top1, crossExpertErrors: r.crossExpertErrors, buildMs: c.buildMs };
   } finally {
     c.dispose();
@@ -60,9 +74,9 @@ async function main() {
     queries = subsets(names, k);
   }
   if (queries.some((q) => q.length === 0)) throw new PoeError('SELECTION_EMPTY', 'The query names no class or superclass.');
-  const test = readTestSplit(dataDir(args.data || undefined));
   await useNodeBackend(args.backend as NodeBackend);
   const pool = await openPool(args.pool);
+  const test = poolTestImages(pool, readTestSet(dataDir(args.data || undefined), pool.manifest));
   const results: QueryResult[] = [];
   for (const q of queries) {
     const r = await evaluateQuery(pool, test, q);

@@ -16,6 +16,8 @@ export interface CifarSplit {
 
 export function dataDir(override?: string): string {
   const dir = path.resolve(override || process.env.POE_DATA_DIR || DEFAULT_DATA_DIR);
+  if (!existsSync(dir) && override)
+    throw new PoeError('DATA_MISSING', `No dataset at ${dir}: --data takes a folder of CIFAR-100 binary files, IDX files or an image folder (test/<class>/*.png).`);
   if (!existsSync(dir))
     throw new PoeError('DATA_MISSING', `CIFAR-100 not found at ${dir}. Pass --data DIR or set POE_DATA_DIR to the folder holding test.bin.gz.`);
   return dir;

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint, runtime
+from . import checkpoint, data, runtime
 from .tfjs_import import read_part
 from .wrn import Expert, Library, WideResNet, expert_from_state_dict, library_from_state_dict
 
@@ -94,9 +94,9 @@ def load_pool(pool):
 
 
 @torch.no_grad()
-def expert_logits(library, experts, images, device=torch.device('cpu')):
-    """{task: numpy logits (images x its classes)} of every expert on uint8 images."""
-    feats = runtime.predict(library, images, device)
+def expert_logits(library, experts, images, device=torch.device('cpu'), stats=(data.MEAN, data.STD)):
+    """{task: numpy logits (images x its classes)} of every expert on uint8 images (stats: the dataset's mean, std)."""
+    feats = runtime.predict(library, images, device, stats=stats)
     return {t: torch.cat([e(feats[s:s + 1000].to(device)).float().cpu() for s in range(0, len(feats), 1000)]).numpy()
             for t, e in experts.items()}
 

@@ -21,10 +21,11 @@ WD_GRID = (5e-3, 2e-2)
 RESULTS_JSON = Path(__file__).resolve().parent.parent / 'RESULTS.json'
 
 
-def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None, after_epoch=None):
+def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None, after_epoch=None, stats=(data.MEAN, data.STD)):
     """An expert-shaped head trained with SGD + one-cycle. With lib, inputs are uint8 images that are
     augmented and passed through the frozen library every batch; otherwise precomputed features.
-    after_epoch(epoch, head) may return True to stop early (the head is in eval mode during the call)."""
+    after_epoch(epoch, head) may return True to stop early (the head is in eval mode during the call). stats: the
+    dataset's (mean, std)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     head = Expert(lib.out_channels if lib is not None else inputs.shape[1], 16, n_out)
@@ -40,7 +41,7 @@ def train_head(inputs, targets, loss_fn, n_out, epochs, lr, wd, seed, lib=None, 
                 feats = inputs[idx]
             else:
                 with torch.no_grad():
-                    feats = lib(data.normalize(data.augment(inputs[idx.numpy()], gen)))
+                    feats = lib(data.normalize(data.augment(inputs[idx.numpy()], gen), stats))
             loss = loss_fn(head(feats), targets[idx])
             opt.zero_grad()
             loss.backward()
@@ -64,18 +65,18 @@ def head_top1(head, feats, truth):
         return float((head(feats).argmax(1) == truth).float().mean())
 
 
-def train(lib, x, y, classes, hp, epochs=EPOCHS, seed=0, after_epoch=None):
+def train(lib, x, y, classes, hp, epochs=EPOCHS, seed=0, after_epoch=None, stats=(data.MEAN, data.STD)):
     """Transfer for one query: the head on the training images of `classes`, with hyperparameters hp."""
     mask, targets = query_targets(classes, y)
-    return train_head(x[mask], targets, F.cross_entropy, len(classes), epochs, hp['lr'], hp['weight_decay'], seed, lib, after_epoch)
+    return train_head(x[mask], targets, F.cross_entropy, len(classes), epochs, hp['lr'], hp['weight_decay'], seed, lib, after_epoch, stats)
 
 
-def tune(lib, xtr, ytr, lib_val, yval, classes, query, epochs=EPOCHS, log=print):
+def tune(lib, xtr, ytr, lib_val, yval, classes, query, epochs=EPOCHS, log=print, stats=(data.MEAN, data.STD)):
     """The learning rate and weight decay with the best validation top-1 on one query (lib_val: library features)."""
     mval, tval = query_targets(classes, yval)
     scores = {}
     for lr, wd in itertools.product(LR_GRID, WD_GRID):
-        h = train(lib, xtr, ytr, classes, {'lr': lr, 'weight_decay': wd}, epochs)
+        h = train(lib, xtr, ytr, classes, {'lr': lr, 'weight_decay': wd}, epochs, stats=stats)
         scores[(lr, wd)] = head_top1(h, lib_val[mval], tval)
         log(f'  tune transfer on {query}: lr {lr} wd {wd}: val top-1 {scores[(lr, wd)]:.3f}')
     best = max(scores, key=scores.get)

@@ -1,11 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { encodePng } from '../../harness/png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataDir, readTestSplit } from '../../cli/lib/cifar';
 import { openPool, useNodeBackend } from '../../src/node';
-import { FIXTURE_POOL_DIR, REPO_ROOT } from './helpers';
+import { FIXTURE_POOL_DIR, REPO_ROOT, readReference } from './helpers';
 
 const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const run = (script: string, args: string[]) => {
@@ -116,10 +118,39 @@ describe('npm run evaluate', () => {
     expect(r.out).toMatch(/mean top-1 \d+\.\d+ % ± \d+\.\d+ \(sample std\) over 3 queries of size 2/);
   });
 
+  it('reads IDX files and an image folder for a 28 x 28 grey pool, giving the engine\'s own figure', async () => {
+    const poolDir = path.join(tmp, 'pool-grey');
+    execFileSync('/usr/bin/python3', ['experts/tools/make_fixture_pool.py', '--kind', 'grey28', '--out', poolDir], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const ref = readReference(poolDir);
+    await useNodeBackend('cpu');
+    const pool = await openPool(poolDir);
+    const m = pool.consolidate(['people', 'vehicles_1']);
+    const want = await m.evaluate(ref.images, ref.labels);
+    m.dispose();
+    pool.dispose();
+    const idxDir = path.join(tmp, 'idx');
+    mkdirSync(idxDir);
+    const header = (dims: number[]) => Buffer.concat([Buffer.from([0, 0, 8, dims.length]), ...dims.map((d) => { const b = Buffer.alloc(4); b.writeUInt32BE(d); return b; })]);
+    writeFileSync(path.join(idxDir, 't10k-images-idx3-ubyte.gz'), gzipSync(Buffer.concat([header([ref.count, 28, 28]), ref.images])));
+    writeFileSync(path.join(idxDir, 't10k-labels-idx1-ubyte'), Buffer.concat([header([ref.count]), Buffer.from(ref.labels)]));
+    const folder = path.join(tmp, 'folder');
+    const names = new Map(pool.manifest.classes.map((c) => [c.index, c.name]));
+    ref.labels.forEach((l, i) => {
+      mkdirSync(path.join(folder, 'test', names.get(l)!), { recursive: true });
+      const grey = ref.images.subarray(i * 784, (i + 1) * 784);
+      writeFileSync(path.join(folder, 'test', names.get(l)!, `${i}.png`), encodePng(Uint8Array.from({ length: 784 * 3 }, (_, k) => grey[Math.floor(k / 3)]), 28, 28));
+    });
+    for (const data of [idxDir, folder]) {
+      const r = run('evaluate.ts', ['--pool', poolDir, '--data', data, '--query', 'people,vehicles_1', '--json']);
+      expect(r.err).toBe('');
+      expect(JSON.parse(r.out).results[0]).toMatchObject({ images: want.images, top1: want.top1 });
+    }
+  });
+
   it('says where it looked when the dataset is missing, and rejects a bad --size', () => {
     const r = run('evaluate.ts', ['--pool', FIXTURE_POOL_DIR, '--query', 'people', '--data', path.join(tmp, 'nodata')]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/CIFAR-100 not found at .*nodata/);
+    expect(r.err).toMatch(/No dataset at .*nodata: --data takes a folder of CIFAR-100 binary files, IDX files or an image folder/);
     const r2 = run('evaluate.ts', ['--pool', FIXTURE_POOL_DIR, '--combinations', 'people,kitchen', '--size', '3']);
     expect(r2.code).toBe(2);
     expect(r2.err).toMatch(/--size must be an integer from 1 to 2/);
