@@ -2,12 +2,29 @@ import { strToU8, zipSync } from 'fflate';
 import type { ModelFiles } from '../ml/exportModel';
 import type { OnnxFiles } from '../ml/onnxExport';
 
-function readme(labels: string[], poolName: string): string {
+interface InputSpec {
+  size: number;
+  channels: number;
+}
+
+/** The input the model takes, in words and as the lines that make it from an image. */
+function inputLines({ size, channels }: InputSpec) {
+  const grey = channels === 1;
+  return {
+    words: `[N, ${size}, ${size}, ${channels}] ${grey ? 'grey' : 'RGB'} pixels in 0..255 (centre-crop to a square, then resize to ${size} x ${size}${grey ? '; grey is L = 0.299 R + 0.587 G + 0.114 B' : ''})`,
+    tfjs: grey
+      ? `const rgb = tf.image.resizeBilinear(tf.browser.fromPixels(imageElement), [${size}, ${size}]);\nconst x = rgb.mul([0.299, 0.587, 0.114]).sum(2, true).expandDims(0);`
+      : `const x = tf.image.resizeBilinear(tf.browser.fromPixels(imageElement), [${size}, ${size}]).expandDims(0);`,
+  };
+}
+
+function readme(labels: string[], poolName: string, input: InputSpec): string {
+  const lines = inputLines(input);
   return `# PoE Studio model
 
 A ${labels.length}-class image classifier consolidated from the "${poolName}" expert pool by PoE Studio.
 Classes (output order): ${labels.join(', ')}.
-Input: [N, 32, 32, 3] RGB pixels in 0..255 (centre-crop to a square, then resize to 32 x 32).
+Input: ${lines.words}.
 Output: logits; softmax gives probabilities. metadata.json has the labels and details.
 
 Load and run it with plain TensorFlow.js (serve this folder over HTTP, or use tf.io in Node):
@@ -16,18 +33,19 @@ Load and run it with plain TensorFlow.js (serve this folder over HTTP, or use tf
 import * as tf from '@tensorflow/tfjs';
 const model = await tf.loadLayersModel('model.json');
 const { labels } = await (await fetch('metadata.json')).json();
-const x = tf.image.resizeBilinear(tf.browser.fromPixels(imageElement), [32, 32]).expandDims(0);
+${lines.tfjs}
 console.log(labels[tf.softmax(model.predict(x)).argMax(1).dataSync()[0]]);
 \`\`\`
 `;
 }
 
-function onnxReadme(labels: string[], poolName: string): string {
+function onnxReadme(labels: string[], poolName: string, input: InputSpec): string {
+  const { size, channels } = input;
   return `# PoE Studio model (ONNX)
 
 A ${labels.length}-class image classifier consolidated from the "${poolName}" expert pool by PoE Studio.
 Classes (output order): ${labels.join(', ')}; also in metadata.json and in the model's metadata ("labels").
-Input \`pixels\`: float32 [N, 32, 32, 3], RGB in 0..255 (centre-crop to a square, then resize to 32 x 32);
+Input \`pixels\`: float32 ${inputLines(input).words};
 normalisation happens inside the model. Output \`logits\`: float32 [N, ${labels.length}]; softmax gives probabilities.
 
 Run it with ONNX Runtime, in Python:
@@ -36,7 +54,7 @@ Run it with ONNX Runtime, in Python:
 import json, numpy as np, onnxruntime as ort
 session = ort.InferenceSession('model.onnx')
 labels = json.load(open('metadata.json'))['labels']
-pixels = np.zeros((1, 32, 32, 3), np.float32)  # your image here
+pixels = np.zeros((1, ${size}, ${size}, ${channels}), np.float32)  # your image here
 print(labels[session.run(['logits'], {'pixels': pixels})[0].argmax(1)[0]])
 \`\`\`
 
@@ -45,7 +63,7 @@ or in JavaScript with onnxruntime-web:
 \`\`\`js
 import * as ort from 'onnxruntime-web';
 const session = await ort.InferenceSession.create('model.onnx');
-const { logits } = await session.run({ pixels: new ort.Tensor('float32', pixels, [1, 32, 32, 3]) });
+const { logits } = await session.run({ pixels: new ort.Tensor('float32', pixels, [1, ${size}, ${size}, ${channels}]) });
 \`\`\`
 `;
 }
@@ -57,7 +75,9 @@ const { logits } = await session.run({ pixels: new ort.Tensor('float32', pixels,
 export function zipModel(files: ModelFiles | OnnxFiles, labels: string[], poolName: string): Uint8Array {
   const entries: Record<string, Uint8Array> = {};
   for (const [name, content] of Object.entries(files)) entries[name] = typeof content === 'string' ? strToU8(content) : content;
-  entries['README.md'] = strToU8('model.onnx' in files ? onnxReadme(labels, poolName) : readme(labels, poolName));
+  const shape = (JSON.parse(files['metadata.json']) as { input: { shape: number[] } }).input.shape;
+  const input = { size: shape[1], channels: shape[3] };
+  entries['README.md'] = strToU8('model.onnx' in files ? onnxReadme(labels, poolName, input) : readme(labels, poolName, input));
   return zipSync(entries);
 }
 

@@ -155,6 +155,7 @@ describe('the Fashion-MNIST pool (28 x 28 grey), chosen in the app', () => {
     const zip = unzipSync(new Uint8Array(readFileSync((await tfjs.path())!)));
     const meta = JSON.parse(strFromU8(zip['metadata.json']));
     expect(meta.input).toMatchObject({ shape: [null, 28, 28, 1], channels: 'L' });
+    expect(strFromU8(zip['README.md'])).toContain('[N, 28, 28, 1] grey pixels');
     expect(meta.labels).toHaveLength(k);
     await useNodeBackend('cpu');
     const model = await loadModelFiles({ 'model.json': strFromU8(zip['model.json']), 'weights.bin': zip['weights.bin'] });
