@@ -5,8 +5,11 @@ logits), and the oracle's own confusion mass between tasks. Compares the dataset
 
   /usr/bin/python3 experts/tools/compare_groupings.py --k 20      # CIFAR-100 and the built-in pool's oracle
 
-The oracle's confusions are a proxy: the figures the builder's experts reach come from a build with each grouping
-(experts/build.py full --tasks=auto:20) compared with tools/validate_build.py.
+The oracle's confusions are a proxy. With --builds, the experts trained under each grouping (build folders from the
+same oracle and library, differing only in --tasks) are measured instead, as the app consolidates them: mean top-1
+and cross-expert share of errors over random class-level queries, on validation, then test:
+
+  /usr/bin/python3 experts/tools/compare_groupings.py --builds hierarchy=experts/checkpoints/g-hier auto:20=experts/checkpoints/g-auto
 """
 import argparse
 import os
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from poe import datasets, evaluate, grouping, runtime  # noqa: E402
 
 
@@ -35,9 +39,12 @@ def main(argv):
     p.add_argument('--k', type=int, default=20, help='tasks for auto:K')
     p.add_argument('--oracle', type=Path, help="an oracle.pt (default: the built-in pool's, experts/shipped.json)")
     p.add_argument('--data', default=None)
+    p.add_argument('--builds', nargs='+', metavar='NAME=FOLDER', help='build folders to compare by their trained experts')
     args = p.parse_args(argv)
     torch.set_num_threads(os.cpu_count())
     ds = datasets.open_dataset(args.data)
+    if args.builds:
+        return compare_builds(ds, args.builds)
     oracle, _ = evaluate.load_oracle(args.oracle or evaluate.shipped_oracle())
     oracle = runtime.inference_model(oracle, torch.device('cpu'), 'fp32')
     probs = {s: torch.softmax(runtime.predict(oracle, getattr(ds, s)[0], torch.device('cpu'), stats=(ds.mean, ds.std)), 1).numpy()
@@ -54,6 +61,22 @@ def main(argv):
             print(f'| {name} | {len(groups)} ({"/".join(map(str, sizes))}) | {split} | {100 * errors:.1f} | {100 * mass:.1f} |', flush=True)
     auto = candidates[f'auto:{args.k}']
     print('\nauto groups: ' + '; '.join(', '.join(ds.class_names[c] for c in g) for g in list(auto.values())[:5]) + ('; ...' if len(auto) > 5 else ''))
+
+
+def compare_builds(ds, specs):
+    from pool_results import class_queries, grouping_figures  # noqa: E402 (a sibling tool)
+    queries = class_queries(len(ds.class_names))
+    sizes = list(queries)
+    print(f'{len(next(iter(queries.values())))} random queries of k classes each (seed 0); mean top-1 % (cross-expert share of errors %)\n')
+    print('| build | tasks | ' + ' | '.join(f'k={k} val | k={k} test' for k in sizes) + ' |')
+    print('|---|---|' + '---|---|' * len(sizes))
+    for spec in specs:
+        name, _, folder = spec.partition('=')
+        _, lib, experts, tasks = evaluate.load_build(runtime.repo_path(folder))
+        val = grouping_figures(lib, experts, tasks, ds.val, (ds.mean, ds.std), queries)
+        test = grouping_figures(lib, experts, tasks, ds.test, (ds.mean, ds.std), queries)
+        print(f'| {name} | {len(tasks)} | ' + ' | '.join(f'{val[k]["top1"]:.1f} ({val[k]["cross"]:.0f}) | {test[k]["top1"]:.1f} ({test[k]["cross"]:.0f})'
+                                                        for k in sizes) + ' |', flush=True)
 
 
 if __name__ == '__main__':

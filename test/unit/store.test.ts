@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateManifest } from '../../src/ml/poolManifest';
 import { openPool, useNodeBackend } from '../../src/node';
 import { appStore, createAppStore } from '../../src/store';
-import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR } from './helpers';
+import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, REPO_ROOT } from './helpers';
 
 // Store logic through getState(), no rendering (zustand/vanilla).
 const manifest = validateManifest(JSON.parse(readFileSync(path.join(DEFAULT_POOL_DIR, 'pool.json'), 'utf8')));
@@ -68,5 +69,26 @@ describe('store and engine', () => {
     await a.getState().checkDevice();
     expect(a.getState().deviceCheck).toMatchObject({ images: 24, backend: 'wasm' });
     expect(a.getState().deviceCheck!.maxAbsDiff).toBeLessThan(1e-4);
+  });
+});
+
+describe('switching pools', () => {
+  it('keeps a selection per pool: the one left is saved, the one returned to comes back', async () => {
+    await useNodeBackend('wasm');
+    const greyDir = path.join(REPO_ROOT, 'test', '.tmp', 'pool-grey-store');
+    execFileSync('/usr/bin/python3', ['experts/tools/make_fixture_pool.py', '--kind', 'grey28', '--out', greyDir], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const s = createAppStore('store-test-switch');
+    s.setState({ selected: ['people', 'cup'] });
+    await s.getState().installPool(await openPool(FIXTURE_POOL_DIR), { poolId: 'fixture' }, null);
+    expect(s.getState().model?.labels).toHaveLength(6);
+    await s.getState().installPool(await openPool(greyDir), { poolId: 'grey' }, null);
+    expect(s.getState().selected).toEqual([]);
+    expect(s.getState().model).toBeNull();
+    s.getState().toggleName('vehicles_1');
+    await s.getState().buildModel();
+    expect(s.getState().model?.labels).toEqual(['bicycle', 'bus', 'motorcycle', 'pickup_truck', 'train']);
+    await s.getState().installPool(await openPool(FIXTURE_POOL_DIR), { poolId: 'fixture' }, null);
+    expect(s.getState().selected).toEqual(['people', 'cup']);
+    expect(s.getState().selections).toEqual({ fixture: ['people', 'cup'], 'pool-grey': ['vehicles_1'] });
   });
 });
