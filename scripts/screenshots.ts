@@ -1,5 +1,5 @@
 // Regenerates the README screenshots from the production build: npx tsx scripts/screenshots.ts
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import path from 'node:path';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
@@ -46,6 +46,7 @@ async function main() {
     await (await page.$('section.webcam'))!.screenshot({ path: path.join(OUT, 'webcam.png') });
     await page.close();
     await phoneShots(browser, base);
+    await fashionShots(browser, base);
     console.log(`screenshots written to ${OUT}`);
   } finally {
     await browser.close();
@@ -75,6 +76,35 @@ async function phoneShots(browser: Browser, base: string) {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: path.join(OUT, 'phone-webcam.png') });
   await context.close();
+}
+
+/** The second built-in pool (Fashion-MNIST, 28 x 28 grey): chosen, every class picked, its own sample checked, grey uploads. */
+async function fashionShots(browser: Browser, base: string) {
+  const dir = path.join(REPO_ROOT, 'public', 'pools', 'fashion-mnist');
+  const sample = JSON.parse(readFileSync(path.join(dir, 'sample.json'), 'utf8'));
+  const images = readFileSync(path.join(dir, sample.file));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('section.pool[data-status="ready"]');
+  await page.click('[data-testid="builtin-pools"] input[value="fashion-mnist"]');
+  await page.waitForFunction(() => document.querySelector('.pool-info strong')?.textContent === 'fashion-mnist');
+  await page.click('text=Select all');
+  await page.waitForSelector('[data-testid="model-card"]');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(OUT, 'fashion-pick.png') });
+  const picks = [0, 60, 110, 170, 230, 290, 340, 410, 460].map((i) => ({
+    name: `${sample.classNames[sample.labels[i]].replace('/', '-')}.png`, mimeType: 'image/png',
+    buffer: encodePng(Uint8Array.from({ length: 784 * 3 }, (_, k) => images[i * 784 + Math.floor(k / 3)]), 28, 28),
+  }));
+  await page.setInputFiles('[data-testid="file-input"]', picks);
+  await page.waitForFunction((n) => document.querySelectorAll('li[data-status="ready"]').length === n, picks.length);
+  await (await page.$('section.uploads'))!.screenshot({ path: path.join(OUT, 'fashion-uploads.png') });
+  await page.click('text=Measure accuracy on the selected classes');
+  await page.waitForSelector('[data-testid="check-result"]');
+  await (await page.$('section.check'))!.screenshot({ path: path.join(OUT, 'fashion-check.png') });
+  await page.click('[data-testid="builtin-pools"] input[value="cifar100"]'); // leave the default chosen for the next run
+  await page.waitForFunction(() => document.querySelector('.pool-info strong')?.textContent === 'cifar100');
+  await page.close();
 }
 
 /** The page from the top of `from` down to the bottom of `to`, with a margin. */
