@@ -71,7 +71,7 @@ export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [
       cache, cacheKey: id, cacheMode, warmUp: false,
       onStatus: (s: EngineStatus) => {
         if (seq !== loadSeq) return; // a newer load is under way
-        if (s.phase === 'download') set({ poolStatus: 'downloading', poolProgress: s.files, poolId: id });
+        if (s.phase === 'download') set({ poolStatus: 'downloading', poolProgress: s.files });
         if (s.phase === 'instantiate') set({ poolStatus: 'loading' });
       },
     });

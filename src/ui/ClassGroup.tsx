@@ -23,7 +23,7 @@ export function ClassGroup({ task, classes, open, setOpen, thumbs }: Props) {
     if (box.current) box.current.indeterminate = picked > 0 && !whole;
   }, [picked, whole]);
   const name = task.replaceAll('_', ' ');
-  const listId = `classes-${task}`;
+  const listId = `classes-${task.replace(/[^A-Za-z0-9_-]/g, '_')}`; // an id has no spaces (aria-controls is a list of ids)
   return (
     <li data-group={task}>
       <div className="task-row">

@@ -13,6 +13,7 @@ import { encodePng } from '../../harness/png';
 import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
 import { useNodeBackend } from '../../src/node';
+import { seriousA11yViolations } from './layout';
 import { modelWithClasses, poolReady } from './pages';
 
 const baseUrl = inject('baseUrl');
@@ -56,6 +57,16 @@ beforeAll(async () => {
 afterAll(async () => browser?.close());
 
 describe('the Fashion-MNIST pool (28 x 28 grey), chosen in the app', () => {
+  it('keeps the pool in use when the chosen one cannot be downloaded, and says why', async () => {
+    await page.route('**/pools/fashion-mnist/**', (r) => r.abort('internetdisconnected'));
+    await page.click('[data-testid="builtin-pools"] input[value="fashion-mnist"]');
+    const error = await page.waitForSelector('section.pool .error', { timeout: 60_000 });
+    expect(await error.textContent()).toMatch(/Could not download pool.json/);
+    expect(await page.textContent('.pool-info strong')).toBe('cifar100');
+    expect(await page.isChecked('[data-testid="builtin-pools"] input[value="cifar100"]')).toBe(true);
+    await page.unroute('**/pools/fashion-mnist/**');
+  });
+
   it('switches from CIFAR-100 to Fashion-MNIST; each keeps its own selection, and the choice survives a reload', async () => {
     await page.check('input[data-task="people"]');
     await modelWithClasses(page, 5);
@@ -66,6 +77,7 @@ describe('the Fashion-MNIST pool (28 x 28 grey), chosen in the app', () => {
     expect(await page.$('[data-testid="model-classes"]')).toBeNull(); // nothing picked here yet
     await page.check(`input[data-task="${first.name}"]`);
     await modelWithClasses(page, first.classes.length);
+    expect(await seriousA11yViolations(page)).toEqual([]);
 
     await page.reload();
     await poolReady(page);
