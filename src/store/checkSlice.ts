@@ -63,7 +63,7 @@ export function sampleLoader(engine: EngineHandles): () => Promise<Sample> {
     let sample = samples.get(pool);
     if (!sample) {
       sample = loadSample(source).then((s) => {
-        if (!s) throw new NoSampleError(`This pool (${pool.manifest.name}) carries no sample images, so there is nothing to check it on here: upload labelled images in "Try it" instead.`);
+        if (!s) throw new NoSampleError(`This pool (${pool.manifest.name}) carries no sample images (sample.json), which the built-in check measures on and custom classes calibrate against: try its models on your own images with the webcam or uploads.`);
         if (s.sizePx !== pool.manifest.input.sizePx || s.channels !== channelCount(pool.manifest.input))
           throw new Error(`The pool's sample images are ${s.sizePx} x ${s.sizePx} with ${s.channels} channel(s), but the pool takes ${imageKind(pool.manifest.input)}.`);
         return s;

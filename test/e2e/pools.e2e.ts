@@ -97,6 +97,10 @@ describe('pools from anywhere', () => {
     await page.check('input[data-task="trees"]');
     await modelWithClasses(page, 5);
     expect(await page.$$('input[data-task="kitchen"]')).toHaveLength(0);
+    // It carries no sample images: the check says so instead of measuring on another pool's.
+    await page.click('text=Measure accuracy on the selected classes');
+    const error = await page.waitForSelector('section.check .error', { timeout: 30_000 });
+    expect(await error.textContent()).toMatch(/This pool \(six-experts\) carries no sample images \(sample\.json\)/);
     await page.context().close();
   });
 
