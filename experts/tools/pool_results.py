@@ -65,6 +65,7 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('config', help='the build config (experts/configs/NAME.py)')
     p.add_argument('--compare', action='append', default=[], metavar='NAME=FOLDER', help='another build folder of the same data')
+    p.add_argument('--hand', type=Path, help='a grouping written by hand (JSON, task: [class names]), compared with the shipped one')
     p.add_argument('--baseline-epochs', type=int, default=5)
     p.add_argument('--results', type=Path, help='the results file (default: experts/RESULTS-<pool name>.md)')
     args, overrides = p.parse_known_args(argv)
@@ -118,6 +119,10 @@ def main(argv):
         label, _, folder = spec.partition('=')
         _, l2, e2, t2 = evaluate.load_build(repo_path(folder))
         builds.append((label, l2, e2, t2))
+    if args.hand:
+        hand = json.loads(repo_path(args.hand).read_text())
+        same = sorted(map(sorted, hand.values())) == sorted(sorted(cs) for cs in res['tasks'].values())
+        res['hand'] = {'file': str(args.hand), 'tasks': hand, 'samePartition': same}
     res['groupings'] = []
     for label, l, e, t in builds:
         res['groupings'].append({'name': label, 'tasks': {k: [ds.class_names[c] for c in cs] for k, cs in t.items()},
@@ -154,6 +159,11 @@ def render(r, manifest):
         tr = f'{pct(c["transfer"]["top1"])} ({c["transfer"]["seconds"]:.0f})' if 'transfer' in c else '-'
         L.append(f'| {" + ".join(c["query"])} | {n} | {pct(c["top1"])} | {pct(c["oracle_top1"])} | {100 * (c["top1"] - c["oracle_top1"]):+.1f} '
                  f'| {pct(c["cross_expert_share"])} | {tr} |')
+    if r.get('hand'):
+        h = r['hand']
+        L += ['', f'The grouping written by hand ({h["file"]}: ' + '; '.join(f'{t}: {", ".join(cs)}' for t, cs in h['tasks'].items()) + ') '
+              + ('is the same partition as the shipped one, so a build from it gives the same experts.' if h['samePartition']
+                 else 'differs from the shipped one; compare them with --compare NAME=FOLDER.')]
     if len(r['groupings']) > 1:
         sizes = list(r['groupings'][0]['val'])
         L += ['', '## Groupings compared: random class-level queries', '',
