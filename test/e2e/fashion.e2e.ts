@@ -75,6 +75,11 @@ describe('the Fashion-MNIST pool (28 x 28 grey), chosen in the app', () => {
     await poolReady(page);
     expect(await page.$$eval('input[data-task]', (els) => els.map((e) => e.getAttribute('data-task')))).toEqual(manifest.experts.map((e: { name: string }) => e.name));
     expect(await page.$('[data-testid="model-classes"]')).toBeNull(); // nothing picked here yet
+    // Each class shows its own tile of the pool's class pictures (one row of ten).
+    await page.waitForFunction(() => document.querySelectorAll('.classes [data-thumb]').length === 10, null, { timeout: 30_000 });
+    const positions = await page.$$eval('.classes [data-thumb]', (els) => els.map((e) => getComputedStyle(e).backgroundPosition));
+    expect(positions).toHaveLength(10);
+    expect(new Set(positions).size).toBe(10);
     await page.check(`input[data-task="${first.name}"]`);
     await modelWithClasses(page, first.classes.length);
     expect(await seriousA11yViolations(page)).toEqual([]);
