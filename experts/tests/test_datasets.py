@@ -102,3 +102,40 @@ def test_debians_fashion_mnist_reads_as_60000_and_10000_grey_28_pixel_images():
     ds = datasets.open_dataset(FASHION)
     assert len(ds.train[1]) + len(ds.val[1]) == 60000 and len(ds.test[1]) == 10000
     assert ds.size == 28 and ds.channels == 1 and np.bincount(ds.test[1]).tolist() == [1000] * 10
+
+
+def test_classes_name_data_that_names_none_and_a_wrong_count_is_refused(tmp_path):
+    x, y = np.random.default_rng(1).integers(0, 256, (30, 28, 28)), np.arange(30) % 3
+    write_idx(tmp_path / 'train-images-idx3-ubyte', x)
+    write_idx(tmp_path / 'train-labels-idx1-ubyte', y)
+    assert datasets.open_dataset(tmp_path).class_names == ['0', '1', '2']
+    assert datasets.open_dataset(tmp_path, classes='cat, dog,bird').class_names == ['cat', 'dog', 'bird']
+    with pytest.raises(ValueError, match='--classes names 2 classes .* has 3'):
+        datasets.open_dataset(tmp_path, classes='cat,dog')
+    with pytest.raises(ValueError, match='distinct'):
+        datasets.open_dataset(tmp_path, classes='cat,cat,dog')
+
+
+def test_make_sample_writes_a_pools_sample_and_class_pictures(tmp_path):
+    import json
+    import subprocess
+    import sys
+    repo = Path(__file__).resolve().parents[2]
+    x, y = np.random.default_rng(2).integers(0, 256, (60, 28, 28)), np.arange(60) % 3
+    for split, n in (('train', 60), ('t10k', 30)):
+        write_idx(tmp_path / f'{split}-images-idx3-ubyte', x[:n])
+        write_idx(tmp_path / f'{split}-labels-idx1-ubyte', y[:n])
+    pool = tmp_path / 'pool'
+    pool.mkdir()
+    (pool / 'pool.json').write_text(json.dumps({'input': {'sizePx': 28, 'channels': 'L'},
+                                                'classes': [{'index': i, 'name': n, 'task': 't'} for i, n in enumerate(['a', 'b', 'c'])]}))
+    run = lambda *extra: subprocess.run([sys.executable, str(repo / 'experts/tools/make_sample.py'), '--pool', str(pool), '--data', str(tmp_path), *extra],
+                                        capture_output=True, text=True)
+    r = run('--classes', 'a,b,c', '--per-class', '4')
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((pool / 'sample.json').read_text())
+    assert meta['count'] == 12 and meta['channels'] == 'L' and meta['labels'] == [0] * 4 + [1] * 4 + [2] * 4
+    assert (pool / 'sample.bin').read_bytes() == np.ascontiguousarray(x[:30][np.concatenate([np.flatnonzero(y[:30] == c)[:4] for c in range(3)])]).astype(np.uint8).tobytes()
+    assert json.loads((pool / 'class-thumbs.json').read_text())['classes'] == ['a', 'b', 'c']
+    r = run()  # the data's own names (0, 1, 2) are not the pool's
+    assert r.returncode != 0 and "the pool's classes a, b, c are not in" in r.stderr
