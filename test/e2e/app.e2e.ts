@@ -81,8 +81,8 @@ describe('the app in headless Chromium (wasm)', () => {
     await page.reload();
     await poolReady(page);
     expect(await page.textContent('[data-testid="pool-source"]')).toContain('storage');
-    // Only the small update check (index.json, pool.json) may go out; no model or weight file.
-    expect(poolRequests.filter((u) => !/\/(index|pool)\.json$/.test(u))).toEqual([]);
+    // Only the small update check (index.json, pool.json) and the class pictures may go out; no model or weight file.
+    expect(poolRequests.filter((u) => !/\/((index|pool)\.json|class-thumbs\.(json|png))$/.test(u))).toEqual([]);
     expect(await page.isChecked('input[data-task="people"]')).toBe(true);
     await page.waitForFunction(() => document.querySelector('[data-testid="model-classes"]')?.textContent === '10');
   });
