@@ -69,7 +69,7 @@ def test_a_config_file_given_by_path_is_read(tmp_path):
 
 
 @pytest.mark.parametrize('args, says', [
-    (['nope'], 'no config nope .* known: full, gpu, quick'),
+    (['nope'], 'no config nope .* known: fashion, full, gpu, quick'),
     (['--epochs=3'], 'unknown setting --epochs'),
     (['--oracle_epochs=0.5'], 'expects a int'),
     (['--oracle_epochs'], 'needs a value'),
