@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { weightCount } from './customExpert';
 import type { NegativeSet } from './customFeatures';
+import { PoeError } from './errors';
 
 /**
  * Trains a custom expert's head on cached library features. Only matMul, ReLU, mean and softplus
@@ -180,7 +181,7 @@ export async function trainCustomExpert(positives: tf.Tensor4D, posPoolLogits: F
       }
     }
     const weights = foldWeights(head, neg.featureMean, neg.featureStd);
-    if (weights.length !== weightCount(channels, o.hidden)) throw new Error('custom expert: unexpected weight count');
+    if (weights.length !== weightCount(channels, o.hidden)) throw new PoeError('MODEL_INVALID', 'The custom expert came out with an unexpected number of weights.');
     o.onProgress?.(1);
     return { weights, hidden: o.hidden, ms: now() - t0, loss };
   } finally {

@@ -13,6 +13,8 @@ export type PoeErrorCode =
   | 'IMAGE_INVALID'
   | 'DATA_MISSING'
   | 'EXPORT_UNSUPPORTED'
+  | 'BACKEND_UNAVAILABLE'
+  | 'REFERENCE_MISSING'
   // Pools from elsewhere (a URL, a folder, a zip): see poolLimits.ts, poolContents.ts, localPoolSource.ts.
   | 'POOL_LIMIT'
   | 'WEIGHTS_INVALID'

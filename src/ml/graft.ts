@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { PoeError } from './errors';
 
 type LayerCtor = { new (config: object): tf.layers.Layer };
 
@@ -47,7 +48,7 @@ export function graftPart(part: tf.LayersModel, input: tf.SymbolicTensor, prefix
     if (out.has(layer.name)) continue; // the input layer, or a layer folded into a conv
     const inbound = layer.inboundNodes[0].inboundLayers.map((l) => {
       const t = out.get(l.name);
-      if (!t) throw new Error(`graft: layer ${layer.name} comes before its input ${l.name}`);
+      if (!t) throw new PoeError('MODEL_INVALID', `Layer ${layer.name} comes before its input ${l.name}: the part's graph cannot be grafted.`);
       return t;
     });
     const x = inbound.length === 1 ? inbound[0] : inbound;

@@ -83,7 +83,7 @@ export class Pool {
   /** Runs every expert on the reference images with the active backend and compares with PyTorch's logits. */
   async checkDevice(): Promise<ReferenceCheck> {
     this.live();
-    if (!this.reference) throw new Error('This pool carries no reference outputs to check against.');
+    if (!this.reference) throw new PoeError('REFERENCE_MISSING', 'This pool carries no reference outputs (reference.json) to check against.');
     return checkAgainstReference(this.loaded, this.reference);
   }
 

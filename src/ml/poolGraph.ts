@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { graftPart } from './graft';
 import type { ExpertNode, LoadedPool, PoolGraph } from './loadedPool';
 import { channelCount } from './poolManifest';
+import { PoeError } from './errors';
 
 export type { ExpertNode, PoolGraph } from './loadedPool';
 
@@ -40,12 +41,12 @@ export function expertNode(pool: LoadedPool, name: string): ExpertNode {
   let node = g.experts.get(name);
   if (!node) {
     const part = pool.experts.get(name) ?? pool.custom?.get(name)?.model;
-    if (!part) throw new Error(`expert ${name}: not in the pool`);
+    if (!part) throw new PoeError('SELECTION_UNKNOWN', `Expert "${name}" is not in the pool.`);
     const before = g.layers.length;
     const logits = graftPart(part, g.features, layerPrefix(name, g.experts.size), g.layers, true);
     const fc = g.layers[g.layers.length - 1];
     if (g.layers.length === before || !(fc.inboundNodes[0].inputTensors[0] instanceof tf.SymbolicTensor))
-      throw new Error(`expert ${name}: unexpected graph`);
+      throw new PoeError('MODEL_INVALID', `Expert "${name}" does not end in a dense layer on pooled features, as a pool's experts do.`);
     node = { pooled: fc.inboundNodes[0].inputTensors[0] as tf.SymbolicTensor, logits, fc, layers: g.layers.slice(before) };
     g.experts.set(name, node);
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { PoeError } from '../ml/errors';
 
 export type NodeBackend = 'wasm' | 'cpu';
 
@@ -12,6 +13,6 @@ export async function useNodeBackend(name: NodeBackend = 'wasm'): Promise<void> 
     setWasmPaths(dist + path.sep);
   }
   tf.enableProdMode(); // also silences the 'install tfjs-node' banner
-  if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js backend "${name}" could not start`);
+  if (!(await tf.setBackend(name))) throw new PoeError('BACKEND_UNAVAILABLE', `TensorFlow.js backend "${name}" could not start.`);
   await tf.ready();
 }
