@@ -31,12 +31,14 @@ export function centreCropTo(source: CanvasImageSource, srcW: number, srcH: numb
   return canvas;
 }
 
+const luma = (r: number, g: number, b: number) => Math.round(LUMA[0] * r + LUMA[1] * g + LUMA[2] * b);
+
 /** A canvas's pixels as uint8 RGB (channels 3) or grey by luma, as the builder makes grey images (channels 1). */
 export function canvasRgb(canvas: HTMLCanvasElement, channels = 3): Uint8Array {
   const { data } = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height);
   const out = new Uint8Array((data.length / 4) * channels);
   for (let i = 0, j = 0; i < data.length; i += 4, j += channels) {
-    if (channels === 1) out[j] = Math.round(LUMA[0] * data[i] + LUMA[1] * data[i + 1] + LUMA[2] * data[i + 2]);
+    if (channels === 1) out[j] = luma(data[i], data[i + 1], data[i + 2]);
     else {
       out[j] = data[i];
       out[j + 1] = data[i + 1];
@@ -51,7 +53,7 @@ function greyCanvas(canvas: HTMLCanvasElement): void {
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
   const d = img.data;
-  for (let i = 0; i < d.length; i += 4) d[i] = d[i + 1] = d[i + 2] = Math.round(LUMA[0] * d[i] + LUMA[1] * d[i + 1] + LUMA[2] * d[i + 2]);
+  for (let i = 0; i < d.length; i += 4) d[i] = d[i + 1] = d[i + 2] = luma(d[i], d[i + 1], d[i + 2]);
   ctx.putImageData(img, 0, 0);
 }
 

@@ -38,6 +38,9 @@ export interface PoolInput {
 
 /** Values per pixel of the pool's images: 3 for RGB, 1 for grey. */
 export const channelCount = (input: Pick<PoolInput, 'channels'>): number => (input.channels === 'L' ? 1 : 3);
+/** Size and values per pixel of a pool's images; CIFAR-100's 32 x 32 RGB before any pool is loaded. */
+export const imageShape = (input?: Pick<PoolInput, 'channels' | 'sizePx'>): { size: number; channels: number } =>
+  (input ? { size: input.sizePx, channels: channelCount(input) } : { size: 32, channels: 3 });
 /** "32 x 32 RGB", "28 x 28 grey": how messages name one image of the pool. */
 export const imageKind = (input: Pick<PoolInput, 'channels' | 'sizePx'>): string =>
   `${input.sizePx} x ${input.sizePx} ${input.channels === 'L' ? 'grey' : 'RGB'}`;

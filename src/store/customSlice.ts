@@ -7,7 +7,7 @@ import { trainCustomClass } from '../ml/customClass';
 import { customClassesFile, parseCustomClassesFile, type StoredCustomClass } from '../ml/customFile';
 import { prepareNegatives, type NegativeSet } from '../ml/customFeatures';
 import type { Pool } from '../ml/pool';
-import { channelCount } from '../ml/poolManifest';
+import { imageShape } from '../ml/poolManifest';
 import type { Sample } from '../io/sample';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
@@ -75,8 +75,8 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       set({ customError: `Your classes work now but were not saved in this browser: ${(e as Error).message}` });
     }
   };
-  const size = () => get().manifest?.input.sizePx ?? 32;
-  const channels = () => { const input = get().manifest?.input; return input ? channelCount(input) : 3; };
+  const size = () => imageShape(get().manifest?.input).size;
+  const channels = () => imageShape(get().manifest?.input).channels;
   const perImage = () => size() * size() * channels();
   const addToDraft = (pixels: Uint8Array) => {
     draft.push(pixels);

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { decodeImageFile } from '../io/imageFile';
-import { channelCount } from '../ml/poolManifest';
+import { imageShape } from '../ml/poolManifest';
 import type { Prediction } from '../ml/predict';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
@@ -33,10 +33,6 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
   /** Decoded pixels stay outside the state (they are re-used on every model rebuild). */
   const decoded = new Map<number, Decoded>();
   let nextId = 1;
-  const inputNow = () => {
-    const input = get().manifest?.input;
-    return { size: input?.sizePx ?? 32, channels: input ? channelCount(input) : 3 };
-  };
   const predict = async (d: Decoded): Promise<Prediction[]> => {
     const c = engine.model;
     return c ? c.classify({ data: d.pixels, width: d.size, height: d.size }, 3) : [];
@@ -44,7 +40,7 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
   const patch = (id: number, p: Partial<Upload>) => set({ uploads: get().uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) });
   /** Decodes (again, when the pool's input changed since) and predicts one upload. */
   const run = async (id: number, file: File) => {
-    const { size, channels } = inputNow();
+    const { size, channels } = imageShape(get().manifest?.input);
     let d = decoded.get(id);
     if (!d || d.size !== size || d.channels !== channels) {
       const img = await decodeImageFile(file, size, channels);
