@@ -9,3 +9,4 @@ export type { WeightPrecision } from './ml/exportModel';
 export type { PoolManifest } from './ml/poolManifest';
 export type { PoolBundle, PoolSource, FileProgress } from './ml/poolFetch';
 export { PoeError, isPoeError, type PoeErrorCode } from './ml/errors';
+export type { TfliteFiles, TflitePrecision, TfliteMetadata, CalibrationImages } from './ml/tflite/export';

@@ -12,12 +12,12 @@ export interface ModelMetadata {
   labels: string[];
   classIndices: number[];
   output: 'logits';
-  input: { shape: [null, number, number, number]; dtype: 'float32'; channels: 'RGB' | 'L'; range: [number, number]; note: string };
+  input: { shape: [null, number, number, number]; dtype: 'float32' | 'uint8'; channels: 'RGB' | 'L'; range: [number, number]; note: string };
   pool: { name: string; version: string };
   /** custom: a class the user trained in the page (its classIndices entry is -1). */
   experts: { name: string; classes: string[]; whole: boolean; custom?: true }[];
   params: number;
-  weightPrecision: WeightPrecision;
+  weightPrecision: WeightPrecision | 'int8';
   createdAt: string;
 }
 
@@ -27,7 +27,7 @@ export interface ModelFiles {
   'metadata.json': string;
 }
 
-export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, precision: WeightPrecision): ModelMetadata {
+export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, precision: WeightPrecision | 'int8'): ModelMetadata {
   const size = manifest.input.sizePx;
   const grey = manifest.input.channels === 'L';
   const nameOf = new Map(manifest.classes.map((k) => [k.index, k.name]));
