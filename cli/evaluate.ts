@@ -6,6 +6,9 @@ import { readTestSet, type TestSet } from './lib/testSet';
 import { evaluateCustom } from './lib/customEval';
 import type { Calibration } from '../src/ml/customTrain';
 import { DEFAULT_POOL_DIR } from './lib/paths';
+import { poolCalibration } from './lib/calibration';
+import { evaluateTflite, withoutCalibrationImages, type TfliteResult } from './lib/tfliteEval';
+import type { TflitePrecision } from '../src/ml/tflite/export';
 
 const USAGE = `usage: npm run evaluate -- --query people,vehicles_1,vehicles_2 [--pool DIR] [--data DIR] [--json]
        npm run evaluate -- --combinations a,b,c,d,e,f --size 3 [--json]
@@ -15,6 +18,9 @@ dataset the pool was built from: CIFAR-100 binary files (the default), IDX files
 image folder (test/<class>/*.png|jpg), scaled to the pool's input as the app scales images.
 --combinations evaluates every --size subset of the names and prints the mean and standard deviation.
 --backend wasm (default) or cpu.
+--format tflite [--precision float32,float16,int8] exports each query as .tflite files, runs them with
+Google's LiteRT.js and prints their top-1 beside the TF.js model's, on the test images minus the pool's
+sample images (int8 calibrates on those, as the app does).
 
        npm run evaluate -- --query people,vehicles_1 --custom apple --shots 20 [--json]
 --custom CLASS treats a CIFAR-100 class outside the query as the user's own class: trains a custom
@@ -60,7 +66,7 @@ const pct = (x: number) => (100 * x).toFixed(2);
 async function main() {
   const args = parseArgs(process.argv.slice(2),
     { query: '', combinations: '', size: '', pool: DEFAULT_POOL_DIR, data: '', json: false, backend: 'wasm',
-      custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
+      format: 'tfjs', precision: 'float32,int8', custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
       steps: '', lr: '', hidden: '', 'stats-weight': '', 'neg-weight': '', margin: '', 'negatives-per-step': '', seed: '1' }, USAGE);
   if (args.custom) return mainCustom(args);
   if (!args.query === !args.combinations) fatal('give exactly one of --query or --combinations', USAGE);
@@ -77,6 +83,8 @@ async function main() {
   await useNodeBackend(args.backend as NodeBackend);
   const pool = await openPool(args.pool);
   const test = poolTestImages(pool, readTestSet(dataDir(args.data || undefined), pool.manifest));
+  if (args.format === 'tflite') return mainTflite(pool, test, queries, String(args.precision), String(args.pool), Boolean(args.json), String(args.backend));
+  if (args.format !== 'tfjs') fatal(`--format must be tfjs (the in-memory model) or tflite, not "${args.format}"`);
   const results: QueryResult[] = [];
   for (const q of queries) {
     const r = await evaluateQuery(pool, test, q);
@@ -89,6 +97,28 @@ async function main() {
   const summary = { pool: { name: pool.manifest.name, version: pool.manifest.version }, backend: args.backend, queries: results.length, meanTop1: mean, stdTop1: std, results };
   if (args.json) console.log(JSON.stringify(summary, null, 2));
   else if (results.length > 1) console.log(`mean top-1 ${pct(mean)} % ± ${pct(std)} (sample std) over ${results.length} queries of size ${queries[0].length}`);
+}
+
+async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[] }, queries: string[][], precisionList: string, poolDir: string, json: boolean, backend: string) {
+  const precisions = list(precisionList) as TflitePrecision[];
+  if (!precisions.length || precisions.some((p) => !['float32', 'float16', 'int8'].includes(p))) fatal('--precision takes float32, float16 and/or int8 with --format tflite');
+  const cal = await poolCalibration(poolDir);
+  const test = withoutCalibrationImages(all, cal);
+  if (!json) console.log(`${test.labels.length} test images (${test.removed} left out: the ${cal.about}, which calibrate int8)`);
+  const results: TfliteResult[] = [];
+  for (const q of queries) {
+    const r = await evaluateTflite(pool, test, q, precisions, cal);
+    results.push(r);
+    if (!json) console.log(`[${q.join(', ')}] ${r.images} images of ${r.classes} classes: TF.js ${pct(r.tfjsTop1)} %; `
+      + r.tflite.map((t) => `${t.precision} ${pct(t.top1)} % (${t.dropPoints >= 0 ? '-' : '+'}${Math.abs(t.dropPoints).toFixed(2)}, ${(t.bytes / 1024).toFixed(0)} KiB)`).join('; '));
+  }
+  const summary = precisions.map((p) => {
+    const drops = results.map((r) => r.tflite.find((t) => t.precision === p)!.dropPoints);
+    return { precision: p, meanDropPoints: drops.reduce((a, b) => a + b, 0) / drops.length, maxDropPoints: Math.max(...drops) };
+  });
+  if (json) console.log(JSON.stringify({ pool: { name: pool.manifest.name, version: pool.manifest.version }, backend, runtime: 'LiteRT.js (@litertjs/core, wasm)',
+    testImages: test.labels.length, leftOut: test.removed, calibration: cal.about, results, summary }, null, 2));
+  else for (const s of summary) console.log(`${s.precision}: mean drop ${s.meanDropPoints.toFixed(2)} points, largest ${s.maxDropPoints.toFixed(2)} over ${results.length} queries`);
 }
 
 async function mainCustom(args: Record<string, string | boolean>) {

@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Plugin } from 'vite';
 
@@ -68,10 +69,40 @@ export function serviceWorkerBuild(): Plugin {
       if (!building) return;
       const sw = path.join(outDir, 'sw.js');
       // The app's files only: not the bench page and its ONNX Runtime, not pools or the sample (see above).
-      const skip = /^(sw\.js|bench\.html|assets\/(bench|ort)-.*|pools\/.*|.*\.map)$/;
+      const skip = /^(sw\.js|bench\.html|assets\/(bench|ort)-.*|pools\/.*|litert\/.*|.*\.map)$/;
       const files = listFiles(outDir).filter((f) => !skip.test(f));
       const urls = ['', ...files.filter((f) => f !== 'index.html')].map((f) => base + f);
       writeFileSync(sw, readFileSync(sw, 'utf8').replace("'__BUILD_ID__'", JSON.stringify(BUILD_ID)).replace('[/* __APP_FILES__ */]', JSON.stringify(urls)));
+    },
+  };
+}
+
+/**
+ * LiteRT.js's runtime, served at litert/ (dev server) and copied into dist/litert/ (build): the two
+ * single-threaded CPU builds its loader chooses between (relaxed SIMD or not). About 19 MB, fetched only
+ * when the Download panel runs a .tflite file, so the service worker does not precache it.
+ */
+export function liteRtRuntime(): Plugin {
+  const wasmDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@litertjs/core')), '..', 'wasm');
+  const files = ['litert_wasm_internal.js', 'litert_wasm_internal.wasm', 'litert_wasm_compat_internal.js', 'litert_wasm_compat_internal.wasm'];
+  let outDir = 'dist';
+  return {
+    name: 'poe-litert',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.split('?')[0].match(/\/litert\/([\w.]+)$/)?.[1];
+        if (!name || !files.includes(name)) return next();
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        createReadStream(path.join(wasmDir, name)).pipe(res);
+      });
+    },
+    closeBundle() {
+      if (!existsSync(outDir)) return;
+      mkdirSync(path.join(outDir, 'litert'), { recursive: true });
+      for (const f of files) copyFileSync(path.join(wasmDir, f), path.join(outDir, 'litert', f));
     },
   };
 }

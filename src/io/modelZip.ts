@@ -1,6 +1,7 @@
 import { strToU8, zipSync } from 'fflate';
 import type { ModelFiles } from '../ml/exportModel';
 import type { OnnxFiles } from '../ml/onnxExport';
+import type { TfliteFiles, TfliteMetadata } from '../ml/tflite/export';
 
 interface InputSpec {
   size: number;
@@ -68,16 +69,52 @@ const { logits } = await session.run({ pixels: new ort.Tensor('float32', pixels,
 `;
 }
 
+function tfliteReadme(labels: string[], poolName: string, input: InputSpec, meta: TfliteMetadata): string {
+  const { size, channels } = input;
+  const t = meta.tflite;
+  const int8 = t.precision === 'int8';
+  return `# PoE Studio model (LiteRT / TFLite, ${t.precision})
+
+A ${labels.length}-class image classifier consolidated from the "${poolName}" expert pool by PoE Studio.
+Classes (output order): ${labels.join(', ')}; also in metadata.json and in the model's metadata ("labels").
+Input \`pixels\`: ${int8 ? 'uint8' : 'float32'} [1, ${size}, ${size}, ${channels}], ${inputLines(input).words.replace(/^\[N[^\]]*\] /, '')};
+normalisation happens inside the model. Output \`logits\`: float32 [1, ${labels.length}]; softmax gives probabilities.
+${int8 ? `
+Full-integer int8 (weights per output channel, activations calibrated on ${t.calibration ?? 'the pool\'s sample images'}).
+The input is the raw pixel bytes (scale 1, zero point 0). Operators: ${t.operators.join(', ')}.
+
+For TensorFlow Lite Micro, model_data.h / model_data.cc hold the same file as an aligned C array
+(${meta.params.toLocaleString('en-US')} parameters). The activations need ${t.tensorArenaBytes} bytes at their peak;
+model_data.h suggests a tensor arena of ${t.suggestedArenaBytes} bytes and lists the operators to register.
+` : ''}
+Run it with LiteRT in Python:
+
+\`\`\`python
+import json, numpy as np
+from ai_edge_litert.interpreter import Interpreter   # or: tf.lite.Interpreter
+interpreter = Interpreter('model.tflite'); interpreter.allocate_tensors()
+labels = json.load(open('metadata.json'))['labels']
+pixels = np.zeros((1, ${size}, ${size}, ${channels}), np.${int8 ? 'uint8' : 'float32'})  # your image here
+interpreter.set_tensor(interpreter.get_input_details()[0]['index'], pixels)
+interpreter.invoke()
+print(labels[interpreter.get_tensor(interpreter.get_output_details()[0]['index']).argmax()])
+\`\`\`
+
+or in the browser with LiteRT.js (@litertjs/core): \`loadAndCompile('model.tflite', {accelerator: 'wasm'})\`.
+`;
+}
+
 /**
  * One .zip holding the model's files and a short README: model.json, weights.bin and metadata.json
- * for TF.js, or model.onnx and metadata.json for ONNX.
+ * for TF.js, model.onnx and metadata.json for ONNX, or model.tflite and metadata.json (and the C pair for int8) for TFLite.
  */
-export function zipModel(files: ModelFiles | OnnxFiles, labels: string[], poolName: string): Uint8Array {
+export function zipModel(files: ModelFiles | OnnxFiles | TfliteFiles, labels: string[], poolName: string): Uint8Array {
   const entries: Record<string, Uint8Array> = {};
-  for (const [name, content] of Object.entries(files)) entries[name] = typeof content === 'string' ? strToU8(content) : content;
+  for (const [name, content] of Object.entries(files)) if (content !== undefined) entries[name] = typeof content === 'string' ? strToU8(content) : content;
   const shape = (JSON.parse(files['metadata.json']) as { input: { shape: number[] } }).input.shape;
   const input = { size: shape[1], channels: shape[3] };
-  entries['README.md'] = strToU8('model.onnx' in files ? onnxReadme(labels, poolName, input) : readme(labels, poolName, input));
+  entries['README.md'] = strToU8('model.tflite' in files ? tfliteReadme(labels, poolName, input, JSON.parse(files['metadata.json']) as TfliteMetadata)
+    : 'model.onnx' in files ? onnxReadme(labels, poolName, input) : readme(labels, poolName, input));
   return zipSync(entries);
 }
 

@@ -33,11 +33,15 @@ export interface Evaluable {
   plan: QueryPlan;
 }
 
+/** Logits of `count` NHWC uint8 images from any runtime (an exported file run elsewhere, for example). */
+export type LogitsFn = (images: Uint8Array, count: number) => Promise<Float32Array>;
+export type EvaluableRuntime = Omit<Evaluable, 'model'> & { logits: LogitsFn };
+
 /**
  * Top-1 accuracy of a consolidated model on the images whose oracle class it covers (the others are
  * skipped). images: NHWC uint8, `channels` values per pixel; classIndex: each image's oracle class index.
  */
-export async function measureAccuracy(c: Evaluable, images: Uint8Array, classIndex: ArrayLike<number>, sizePx: number, channels = 3): Promise<AccuracyReport> {
+export async function measureAccuracy(c: Evaluable | EvaluableRuntime, images: Uint8Array, classIndex: ArrayLike<number>, sizePx: number, channels = 3): Promise<AccuracyReport> {
   const column = new Map(c.plan.classIndices.map((k, i) => [k, i]));
   const expertOf: number[] = c.plan.parts.flatMap((p, e) => p.keep.map(() => e));
   const per = sizePx * sizePx * channels;
@@ -46,7 +50,8 @@ export async function measureAccuracy(c: Evaluable, images: Uint8Array, classInd
   const subset = new Uint8Array(evaluated.length * per);
   evaluated.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
   const classes = c.labels.length;
-  const pred = argmaxRows(await predictLogits(c.model, subset, evaluated.length, sizePx), classes);
+  const logits = 'logits' in c ? await c.logits(subset, evaluated.length) : await predictLogits(c.model, subset, evaluated.length, sizePx);
+  const pred = argmaxRows(logits, classes);
   const confusion = c.labels.map(() => new Array<number>(classes).fill(0));
   let cross = 0;
   const mistakes: AccuracyReport['mistakes'] = [];

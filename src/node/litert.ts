@@ -27,5 +27,14 @@ export function startLiteRtNode(): Promise<unknown> {
       return webFetch(u, o);
     }) as typeof fetch;
   }
-  return startLiteRt(pathToFileURL(wasmDir).href + '/');
+  // Its wasm logs INFO lines at start and looks for a WebGPU device Node does not have: keep those off the console.
+  const saved = { log: console.log, warn: console.warn, error: console.error };
+  for (const k of ['log', 'warn', 'error'] as const) {
+    const print = saved[k];
+    console[k] = (...a: unknown[]) => {
+      if (typeof a[0] === 'string' && (/^(INFO|WARNING): /.test(a[0]) || a[0].startsWith('Failed to create default WebGPU device'))) return;
+      print(...a);
+    };
+  }
+  return startLiteRt(pathToFileURL(wasmDir).href + '/').finally(() => Object.assign(console, saved));
 }

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { loadSample, type Sample } from '../io/sample';
+import { compileTflite, startLiteRt, tfliteLogits } from '../io/litert';
 import { saveBytes, zipModel } from '../io/modelZip';
 import { measureAccuracy } from '../ml/accuracy';
 import type { WeightPrecision } from '../ml/exportModel';
@@ -29,10 +30,15 @@ export interface Outcome {
   predicted: string;
 }
 
+export type DownloadPrecision = WeightPrecision | 'int8';
+
+/** One download's size and, where the page can run it, its top-1 on the built-in sample. */
 export interface PrecisionOption {
-  precision: WeightPrecision;
+  format: ModelFormat;
+  precision: DownloadPrecision;
   bytes: number;
-  top1: number;
+  /** null: not run in the page (ONNX: the same float graph as TF.js, checked against it in the tests). */
+  top1: number | null;
 }
 
 export interface CheckSlice {
@@ -48,10 +54,22 @@ export interface CheckSlice {
   getSample: () => Promise<Sample>;
   runCheck: () => Promise<void>;
   comparePrecisions: () => Promise<void>;
-  downloadModel: (precision: WeightPrecision, format?: ModelFormat) => Promise<void>;
+  downloadModel: (precision: DownloadPrecision, format?: ModelFormat) => Promise<void>;
 }
 
-export type ModelFormat = 'tfjs' | 'onnx';
+export type ModelFormat = 'tfjs' | 'onnx' | 'tflite';
+
+/** The precisions each download format offers, in the panel's order. */
+export const FORMAT_PRECISIONS: Record<ModelFormat, DownloadPrecision[]> = {
+  tfjs: ['float32', 'float16', 'uint8'],
+  onnx: ['float32', 'float16'],
+  tflite: ['float32', 'float16', 'int8'],
+};
+
+/** Where the page serves LiteRT.js's wasm (copied from @litertjs/core by scripts/vite-app-plugins.ts). */
+const LITERT_DIR = `${import.meta.env.BASE_URL}litert/`;
+
+const calibrationOf = (s: Sample) => ({ images: s.images, count: s.count, about: `sample images of the pool (${s.about})` });
 
 /** The pool's sample images, read once per pool; a failed read is tried again next time. */
 export function sampleLoader(engine: EngineHandles): () => Promise<Sample> {
@@ -122,17 +140,33 @@ export const createCheckSlice = (engine: EngineHandles, getSample: () => Promise
     try {
       const s = await getSample();
       const out: PrecisionOption[] = [];
+      const publish = () => set({ precisions: [...out], precisionsVersion: version });
       for (const precision of ['float32', 'float16', 'uint8'] as const) {
         const files = await c.export(precision);
         const m = await loadModelFiles(files);
         try {
           const r = await measureAccuracy({ model: m, labels: c.labels, plan: c.plan }, s.images, s.labels, s.sizePx, s.channels);
-          out.push({ precision, bytes: files['weights.bin'].byteLength + files['model.json'].length, top1: r.top1 });
+          out.push({ format: 'tfjs', precision, bytes: files['weights.bin'].byteLength + files['model.json'].length, top1: r.top1 });
         } finally {
           m.dispose();
         }
       }
-      set({ precisions: out, precisionsVersion: version });
+      for (const precision of ['float32', 'float16'] as const)
+        out.push({ format: 'onnx', precision, bytes: (await c.export(precision, 'onnx') as { 'model.onnx': Uint8Array })['model.onnx'].byteLength, top1: null });
+      publish();
+      // The .tflite files run in Google's LiteRT.js: int8 is measured, not estimated.
+      await startLiteRt(LITERT_DIR);
+      for (const precision of ['float32', 'float16', 'int8'] as const) {
+        const files = await c.exportTflite(precision, precision === 'int8' ? calibrationOf(s) : undefined);
+        const m = await compileTflite(files['model.tflite']);
+        try {
+          const r = await measureAccuracy({ labels: c.labels, plan: c.plan, logits: (x, n) => tfliteLogits(m, x, n) }, s.images, s.labels, s.sizePx, s.channels);
+          out.push({ format: 'tflite', precision, bytes: files['model.tflite'].byteLength, top1: r.top1 });
+        } finally {
+          m.delete();
+        }
+        publish();
+      }
     } catch (e) {
       set({ exportError: (e as Error).message });
     } finally {
@@ -146,8 +180,11 @@ export const createCheckSlice = (engine: EngineHandles, getSample: () => Promise
     if (!c || !pool) return;
     set({ exportBusy: true, exportError: null });
     try {
-      const files = await c.export(precision, format);
-      const name = `poe-${c.labels.length}-classes-${precision}${format === 'onnx' ? '-onnx' : ''}.zip`;
+      if (!FORMAT_PRECISIONS[format].includes(precision)) throw new Error(`${format} downloads take ${FORMAT_PRECISIONS[format].join(', ')}, not ${precision}.`);
+      const files = format === 'tflite'
+        ? await c.exportTflite(precision as 'float32' | 'float16' | 'int8', precision === 'int8' ? calibrationOf(await getSample()) : undefined)
+        : await c.export(precision as WeightPrecision, format);
+      const name = `poe-${c.labels.length}-classes-${precision}${format === 'tfjs' ? '' : `-${format}`}.zip`;
       saveBytes(zipModel(files, c.labels, pool.manifest.name), name);
     } catch (e) {
       set({ exportError: `The download could not be prepared: ${(e as Error).message}` });

@@ -1,8 +1,24 @@
 import { useState } from 'react';
-import type { WeightPrecision } from '../ml/exportModel';
 import { useAppStore } from '../store';
-import type { ModelFormat } from '../store/checkSlice';
+import { FORMAT_PRECISIONS, type DownloadPrecision, type ModelFormat, type PrecisionOption } from '../store/checkSlice';
 import { formatBytes } from './ProgressBar';
+
+const FORMATS: [ModelFormat, string, string][] = [
+  ['tfjs', 'TensorFlow.js', 'A .zip with model.json, the weights, metadata.json and a README: loads with plain TensorFlow.js anywhere.'],
+  ['onnx', 'ONNX', 'A .zip with model.onnx (opset 17), metadata.json and a README: runs in ONNX Runtime on phones, servers and browsers.'],
+  ['tflite', 'LiteRT (TFLite)', 'A .zip with model.tflite, metadata.json and a README: runs in LiteRT on Android, iOS, a Raspberry Pi or the web. int8 adds model_data.h/.cc, a C array for TensorFlow Lite Micro on microcontrollers.'],
+];
+
+function Figures({ o, base }: { o: PrecisionOption; base?: PrecisionOption }) {
+  if (o.top1 === null) return <span className="precision-figures"> {formatBytes(o.bytes)}, the same graph as TensorFlow.js</span>;
+  const delta = base && base !== o && base.top1 !== null ? o.top1 - base.top1 : null;
+  return (
+    <span className="precision-figures">
+      {' '}{formatBytes(o.bytes)}, {(100 * o.top1).toFixed(1)} % on the built-in sample
+      {delta !== null && ` (${delta >= 0 ? '+' : ''}${(100 * delta).toFixed(1)} points)`}
+    </span>
+  );
+}
 
 export function DownloadPanel() {
   const hasModel = useAppStore((s) => s.model !== null);
@@ -12,44 +28,36 @@ export function DownloadPanel() {
   const error = useAppStore((s) => s.exportError);
   const comparePrecisions = useAppStore((s) => s.comparePrecisions);
   const downloadModel = useAppStore((s) => s.downloadModel);
-  const [precision, setPrecision] = useState<WeightPrecision>('float32');
+  const [precision, setPrecision] = useState<DownloadPrecision>('float32');
   const [format, setFormat] = useState<ModelFormat>('tfjs');
   const chooseFormat = (f: ModelFormat) => {
     setFormat(f);
-    if (f === 'onnx' && precision === 'uint8') setPrecision('float16');
+    if (!FORMAT_PRECISIONS[f].includes(precision)) setPrecision(f === 'onnx' ? 'float16' : 'float32');
   };
   const comparedFor = useAppStore((s) => s.precisionsVersion);
-  const base = precisions?.find((p) => p.precision === 'float32');
+  const measured = comparedFor === modelVersion ? precisions?.filter((p) => p.format === format) : undefined;
+  const base = measured?.find((p) => p.precision === 'float32');
   return (
     <section className="panel download" aria-label="Download">
       <h2>Download</h2>
-      <p>
-        {format === 'tfjs'
-          ? 'A .zip with model.json, the weights, metadata.json and a README: loads with plain TensorFlow.js anywhere.'
-          : 'A .zip with model.onnx (opset 17), metadata.json and a README: runs in ONNX Runtime on phones, servers and browsers.'}
-      </p>
+      <p>{FORMATS.find(([f]) => f === format)![2]}</p>
       <fieldset className="format" disabled={!hasModel || busy}>
         <legend>Format</legend>
-        {([['tfjs', 'TensorFlow.js'], ['onnx', 'ONNX']] as const).map(([f, label]) => (
+        {FORMATS.map(([f, label]) => (
           <label key={f} data-format={f}>
             <input type="radio" name="format" checked={format === f} onChange={() => chooseFormat(f)} /> {label}
           </label>
         ))}
       </fieldset>
       <fieldset className="precision" disabled={!hasModel || busy}>
-        <legend>Weights</legend>
-        {(['float32', 'float16', 'uint8'] as const).map((p) => {
-          const o = comparedFor === modelVersion ? precisions?.find((x) => x.precision === p) : undefined;
+        <legend>{format === 'tflite' ? 'Precision' : 'Weights'}</legend>
+        {FORMAT_PRECISIONS[format].map((p) => {
+          const o = measured?.find((x) => x.precision === p);
           return (
             <label key={p} data-precision={p}>
-              <input type="radio" name="precision" checked={precision === p} disabled={format === 'onnx' && p === 'uint8'}
-                onChange={() => setPrecision(p)} /> {p}
-              {o && base && format === 'tfjs' && (
-                <span className="precision-figures">
-                  {' '}{formatBytes(o.bytes)}, {(100 * o.top1).toFixed(1)} % on the built-in sample
-                  {p !== 'float32' && ` (${o.top1 >= base.top1 ? '+' : ''}${(100 * (o.top1 - base.top1)).toFixed(1)} points)`}
-                </span>
-              )}
+              <input type="radio" name="precision" checked={precision === p} onChange={() => setPrecision(p)} />{' '}
+              {p === 'int8' ? 'int8 (full integer)' : p}
+              {o && <Figures o={o} base={base} />}
             </label>
           );
         })}

@@ -1,0 +1,61 @@
+import { compileTflite, tfliteLogits } from '../../src/io/litert';
+import { argmaxRows } from '../../src/ml/predict';
+import type { TflitePrecision } from '../../src/ml/tflite/export';
+import type { Pool } from '../../src/node';
+import { startLiteRtNode } from '../../src/node/litert';
+import type { PoolCalibration } from './calibration';
+
+export interface TfliteResult {
+  query: string[];
+  classes: number;
+  images: number;
+  /** The in-memory TF.js model on the same images. */
+  tfjsTop1: number;
+  tflite: { precision: TflitePrecision; bytes: number; top1: number; dropPoints: number }[];
+}
+
+export interface LabelledImages { images: Uint8Array; labels: number[] }
+
+/** The test images minus any that calibrate int8 (matched by content), so no calibration image is measured. */
+export function withoutCalibrationImages(test: LabelledImages, cal: PoolCalibration): LabelledImages & { removed: number } {
+  const per = test.images.length / test.labels.length;
+  const seen = new Set<string>();
+  for (let i = 0; i < cal.count; i++) seen.add(Buffer.from(cal.images.subarray(i * per, (i + 1) * per)).toString('base64'));
+  const keep = test.labels.flatMap((_, i) => (seen.has(Buffer.from(test.images.subarray(i * per, (i + 1) * per)).toString('base64')) ? [] : [i]));
+  const images = new Uint8Array(keep.length * per);
+  keep.forEach((src, j) => images.set(test.images.subarray(src * per, (src + 1) * per), j * per));
+  return { images, labels: keep.map((i) => test.labels[i]), removed: test.labels.length - keep.length };
+}
+
+/** Top-1 of the query's exported .tflite files, run by Google's LiteRT.js, beside the TF.js model, on the query's test images. */
+export async function evaluateTflite(pool: Pool, test: LabelledImages, query: string[], precisions: TflitePrecision[], cal: PoolCalibration): Promise<TfliteResult> {
+  await startLiteRtNode();
+  const c = pool.consolidate(query);
+  try {
+    const column = new Map(c.plan.classIndices.map((k, j) => [k, j]));
+    const per = test.images.length / test.labels.length;
+    const keep = test.labels.flatMap((l, i) => (column.has(l) ? [i] : []));
+    const images = new Uint8Array(keep.length * per);
+    keep.forEach((src, j) => images.set(test.images.subarray(src * per, (src + 1) * per), j * per));
+    const truth = keep.map((i) => column.get(test.labels[i])!);
+    const top1 = (logits: Float32Array) => {
+      const guess = argmaxRows(logits, c.labels.length);
+      return truth.reduce((n, t, i) => n + Number(guess[i] === t), 0) / truth.length;
+    };
+    const tfjsTop1 = top1(await c.predictLogits(images, keep.length));
+    const tflite: TfliteResult['tflite'] = [];
+    for (const precision of precisions) {
+      const files = await c.exportTflite(precision, precision === 'int8' ? cal : undefined);
+      const model = await compileTflite(files['model.tflite']);
+      try {
+        const t = top1(await tfliteLogits(model, images, keep.length));
+        tflite.push({ precision, bytes: files['model.tflite'].length, top1: t, dropPoints: 100 * (tfjsTop1 - t) });
+      } finally {
+        model.delete();
+      }
+    }
+    return { query, classes: c.labels.length, images: keep.length, tfjsTop1, tflite };
+  } finally {
+    c.dispose();
+  }
+}
