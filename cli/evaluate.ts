@@ -20,7 +20,8 @@ image folder (test/<class>/*.png|jpg), scaled to the pool's input as the app sca
 --backend wasm (default) or cpu.
 --format tflite [--precision float32,float16,int8] exports each query as .tflite files, runs them with
 Google's LiteRT.js and prints their top-1 beside the TF.js model's, on the test images minus the pool's
-sample images (int8 calibrates on those, as the app does).
+sample images (int8 calibrates on those, as the app does). --no-equalize skips int8's cross-layer
+equalisation (to measure what it brings).
 
        npm run evaluate -- --query people,vehicles_1 --custom apple --shots 20 [--json]
 --custom CLASS treats a CIFAR-100 class outside the query as the user's own class: trains a custom
@@ -66,7 +67,7 @@ const pct = (x: number) => (100 * x).toFixed(2);
 async function main() {
   const args = parseArgs(process.argv.slice(2),
     { query: '', combinations: '', size: '', pool: DEFAULT_POOL_DIR, data: '', json: false, backend: 'wasm',
-      format: 'tfjs', precision: 'float32,int8', custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
+      format: 'tfjs', precision: 'float32,int8', 'no-equalize': false, custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
       steps: '', lr: '', hidden: '', 'stats-weight': '', 'neg-weight': '', margin: '', 'negatives-per-step': '', seed: '1' }, USAGE);
   if (args.custom) return mainCustom(args);
   if (!args.query === !args.combinations) fatal('give exactly one of --query or --combinations', USAGE);
@@ -83,7 +84,7 @@ async function main() {
   await useNodeBackend(args.backend as NodeBackend);
   const pool = await openPool(args.pool);
   const test = poolTestImages(pool, readTestSet(dataDir(args.data || undefined), pool.manifest));
-  if (args.format === 'tflite') return mainTflite(pool, test, queries, String(args.precision), String(args.pool), Boolean(args.json), String(args.backend));
+  if (args.format === 'tflite') return mainTflite(pool, test, queries, String(args.precision), String(args.pool), Boolean(args.json), String(args.backend), !args['no-equalize']);
   if (args.format !== 'tfjs') fatal(`--format must be tfjs (the in-memory model) or tflite, not "${args.format}"`);
   const results: QueryResult[] = [];
   for (const q of queries) {
@@ -99,7 +100,7 @@ async function main() {
   else if (results.length > 1) console.log(`mean top-1 ${pct(mean)} % ± ${pct(std)} (sample std) over ${results.length} queries of size ${queries[0].length}`);
 }
 
-async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[] }, queries: string[][], precisionList: string, poolDir: string, json: boolean, backend: string) {
+async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[] }, queries: string[][], precisionList: string, poolDir: string, json: boolean, backend: string, equalize: boolean) {
   const precisions = list(precisionList) as TflitePrecision[];
   if (!precisions.length || precisions.some((p) => !['float32', 'float16', 'int8'].includes(p))) fatal('--precision takes float32, float16 and/or int8 with --format tflite');
   const cal = await poolCalibration(poolDir);
@@ -107,7 +108,7 @@ async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[
   if (!json) console.log(`${test.labels.length} test images (${test.removed} left out: the ${cal.about}, which calibrate int8)`);
   const results: TfliteResult[] = [];
   for (const q of queries) {
-    const r = await evaluateTflite(pool, test, q, precisions, cal);
+    const r = await evaluateTflite(pool, test, q, precisions, cal, equalize);
     results.push(r);
     if (!json) console.log(`[${q.join(', ')}] ${r.images} images of ${r.classes} classes: TF.js ${pct(r.tfjsTop1)} %; `
       + r.tflite.map((t) => `${t.precision} ${pct(t.top1)} % (${t.dropPoints >= 0 ? '-' : '+'}${Math.abs(t.dropPoints).toFixed(2)}, ${(t.bytes / 1024).toFixed(0)} KiB)`).join('; '));
@@ -117,7 +118,7 @@ async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[
     return { precision: p, meanDropPoints: drops.reduce((a, b) => a + b, 0) / drops.length, maxDropPoints: Math.max(...drops) };
   });
   if (json) console.log(JSON.stringify({ pool: { name: pool.manifest.name, version: pool.manifest.version }, backend, runtime: 'LiteRT.js (@litertjs/core, wasm)',
-    testImages: test.labels.length, leftOut: test.removed, calibration: cal.about, results, summary }, null, 2));
+    testImages: test.labels.length, leftOut: test.removed, calibration: cal.about, int8Equalized: equalize, results, summary }, null, 2));
   else for (const s of summary) console.log(`${s.precision}: mean drop ${s.meanDropPoints.toFixed(2)} points, largest ${s.maxDropPoints.toFixed(2)} over ${results.length} queries`);
 }
 

@@ -11,7 +11,8 @@ export interface TfliteResult {
   images: number;
   /** The in-memory TF.js model on the same images. */
   tfjsTop1: number;
-  tflite: { precision: TflitePrecision; bytes: number; top1: number; dropPoints: number }[];
+  /** agreement: share of images whose top-1 class is the TF.js model's. */
+  tflite: { precision: TflitePrecision; bytes: number; top1: number; dropPoints: number; agreement: number }[];
 }
 
 export interface LabelledImages { images: Uint8Array; labels: number[] }
@@ -28,7 +29,7 @@ export function withoutCalibrationImages(test: LabelledImages, cal: PoolCalibrat
 }
 
 /** Top-1 of the query's exported .tflite files, run by Google's LiteRT.js, beside the TF.js model, on the query's test images. */
-export async function evaluateTflite(pool: Pool, test: LabelledImages, query: string[], precisions: TflitePrecision[], cal: PoolCalibration): Promise<TfliteResult> {
+export async function evaluateTflite(pool: Pool, test: LabelledImages, query: string[], precisions: TflitePrecision[], cal: PoolCalibration, equalize = true): Promise<TfliteResult> {
   await startLiteRtNode();
   const c = pool.consolidate(query);
   try {
@@ -38,18 +39,18 @@ export async function evaluateTflite(pool: Pool, test: LabelledImages, query: st
     const images = new Uint8Array(keep.length * per);
     keep.forEach((src, j) => images.set(test.images.subarray(src * per, (src + 1) * per), j * per));
     const truth = keep.map((i) => column.get(test.labels[i])!);
-    const top1 = (logits: Float32Array) => {
-      const guess = argmaxRows(logits, c.labels.length);
-      return truth.reduce((n, t, i) => n + Number(guess[i] === t), 0) / truth.length;
-    };
-    const tfjsTop1 = top1(await c.predictLogits(images, keep.length));
+    const top1 = (guess: Int32Array) => truth.reduce((n, t, i) => n + Number(guess[i] === t), 0) / truth.length;
+    const tfjsGuess = argmaxRows(await c.predictLogits(images, keep.length), c.labels.length);
+    const tfjsTop1 = top1(tfjsGuess);
     const tflite: TfliteResult['tflite'] = [];
     for (const precision of precisions) {
-      const files = await c.exportTflite(precision, precision === 'int8' ? cal : undefined);
+      const files = await c.exportTflite(precision, precision === 'int8' ? cal : undefined, { equalize });
       const model = await compileTflite(files['model.tflite']);
       try {
-        const t = top1(await tfliteLogits(model, images, keep.length));
-        tflite.push({ precision, bytes: files['model.tflite'].length, top1: t, dropPoints: 100 * (tfjsTop1 - t) });
+        const guess = argmaxRows(await tfliteLogits(model, images, keep.length), c.labels.length);
+        const t = top1(guess);
+        const agreement = guess.reduce((n, g, i) => n + Number(g === tfjsGuess[i]), 0) / guess.length;
+        tflite.push({ precision, bytes: files['model.tflite'].length, top1: t, dropPoints: 100 * (tfjsTop1 - t), agreement });
       } finally {
         model.delete();
       }

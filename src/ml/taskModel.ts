@@ -8,7 +8,7 @@ import { onnxFiles, type OnnxFiles } from './onnxExport';
 import { channelCount, imageKind, type PoolManifest } from './poolManifest';
 import { predictLogits, topK, type Prediction } from './predict';
 import type { QueryPlan } from './selection';
-import { tfliteFiles, type CalibrationImages, type TfliteFiles, type TflitePrecision } from './tflite/export';
+import { tfliteFiles, type CalibrationImages, type TfliteFiles, type TfliteOptions, type TflitePrecision } from './tflite/export';
 
 export type ExportFormat = 'tfjs' | 'onnx';
 
@@ -113,13 +113,13 @@ export class TaskModel implements ConsolidatedModel {
    * The model as a LiteRT / TFLite file (and for int8 the C pair for TFLite Micro). int8 is calibrated on
    * `calibration`: images of the pool's input kind that are not the images you will measure it on.
    */
-  async exportTflite(precision: TflitePrecision = 'float32', calibration?: CalibrationImages & { about: string }): Promise<TfliteFiles> {
+  async exportTflite(precision: TflitePrecision = 'float32', calibration?: CalibrationImages & { about: string }, options?: TfliteOptions): Promise<TfliteFiles> {
     this.live();
     if (!['float32', 'float16', 'int8'].includes(precision))
       throw new PoeError('EXPORT_UNSUPPORTED', `TFLite exports take float32, float16 or int8, not "${precision}".`);
     if (calibration && calibration.images.length !== calibration.count * this.imageBytes)
       throw new PoeError('IMAGE_INVALID', `The calibration images are ${calibration.images.length} bytes for ${calibration.count} images; each ${imageKind(this.manifest.input)} image takes ${this.imageBytes} bytes.`);
-    return tfliteFiles(this, this.manifest, precision, calibration);
+    return tfliteFiles(this, this.manifest, precision, calibration, options);
   }
 
   readonly dispose = (): void => {

@@ -36,5 +36,9 @@ export function startLiteRtNode(): Promise<unknown> {
       print(...a);
     };
   }
-  return startLiteRt(pathToFileURL(wasmDir).href + '/').finally(() => Object.assign(console, saved));
+  return startLiteRt(pathToFileURL(wasmDir).href + '/').finally(() => {
+    Object.assign(console, saved);
+    // Emscripten modules loaded later (tfjs-backend-wasm) would take a global importScripts for a worker's.
+    delete g.importScripts;
+  });
 }

@@ -3,7 +3,8 @@ import { PoeError } from '../errors';
 import { modelMetadata, type ModelMetadata } from '../exportModel';
 import type { PoolManifest } from '../poolManifest';
 import { peakActivationBytes } from './arena';
-import { calibrationRanges, type CalibrationImages } from './calibrate';
+import { calibrate, type CalibrationImages } from './calibrate';
+import { equalize } from './equalize';
 import { arenaSuggestion, cSourcePair } from './cSource';
 import { tfliteGraph } from './graph';
 import { lowerGraph, type TflitePrecision } from './lower';
@@ -30,6 +31,11 @@ export interface TfliteInfo {
   calibration?: string;
 }
 
+export interface TfliteOptions {
+  /** int8: cross-layer equalisation before quantising (equalize.ts); default true. */
+  equalize?: boolean;
+}
+
 export type TfliteMetadata = ModelMetadata & { modelFile: 'model.tflite'; tflite: TfliteInfo };
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -40,11 +46,16 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
  * (float32, or uint8 for int8), output float32 logits [1, K] in the order of metadata.json's labels.
  */
 export async function tfliteFiles(c: ConsolidatedModel, manifest: PoolManifest, precision: TflitePrecision,
-  calibration?: CalibrationImages & { about: string }): Promise<TfliteFiles> {
+  calibration?: CalibrationImages & { about: string }, options: TfliteOptions = {}): Promise<TfliteFiles> {
   if (precision === 'int8' && (!calibration || calibration.count === 0))
     throw new PoeError('EXPORT_UNSUPPORTED', 'An int8 model needs calibration images (the pool\'s sample or reference images) to set its activation ranges; none were given.');
-  const graph = tfliteGraph(c.model);
-  const ranges = precision === 'int8' ? await calibrationRanges(c.model, graph, calibration!) : undefined;
+  let graph = tfliteGraph(c.model);
+  let ranges;
+  if (precision === 'int8') {
+    const measured = await calibrate(c.model, graph, calibration!);
+    if (options.equalize === false) ranges = measured.ranges;
+    else ({ graph, calibration: { ranges } } = equalize(graph, measured));
+  }
   const flat = lowerGraph(graph, precision, ranges);
   const operators = [...new Set(flat.ops.map((o) => o.op))];
   const arena = peakActivationBytes(flat);

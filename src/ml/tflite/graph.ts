@@ -202,6 +202,8 @@ function compact(g: GraphBuilder, input: number, output: number): TfliteGraph {
 
 /** Translates a LayersModel of the consolidated kind (one input, one output) into a TFLite-shaped graph. */
 export function tfliteGraph(model: tf.LayersModel): TfliteGraph {
+  if (model.inputLayers?.length !== 1 || model.outputLayers?.length !== 1)
+    throw new PoeError('EXPORT_UNSUPPORTED', `TFLite export takes a functional model with one input and one output (model ${model.name} is not one).`);
   const g = new GraphBuilder();
   const inLayer = model.inputLayers[0];
   const input = g.add({ name: 'pixels', shape: (inLayer.outputShape as (number | null)[]).map((d) => d ?? 1), role: 'input', layer: inLayer.name });
