@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { argmaxRows, predictLogits } from '../../src/ml/predict';
 import { loadModelFiles } from '../../src/ml/loadModelFiles';
 import { useNodeBackend } from '../../src/node';
+import { compileTflite, tfliteLogits } from '../../src/io/litert';
+import { startLiteRtNode } from '../../src/node/litert';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
 import { launchChromium } from '../../harness/chromium';
@@ -76,7 +78,7 @@ describe('built-in check, download and offline use (wasm)', () => {
     const pageTop1 = await page.$$eval('li[data-upload]', (els) =>
       Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
     await page.check('[data-format="onnx"] input');
-    expect(await page.isDisabled('[data-precision="uint8"] input')).toBe(true);
+    expect(await page.$$('[data-precision="uint8"]')).toHaveLength(0); // ONNX offers float32 and float16
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download"]')]);
     expect(download.suggestedFilename()).toBe('poe-6-classes-float32-onnx.zip');
     const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
@@ -90,6 +92,48 @@ describe('built-in check, download and offline use (wasm)', () => {
     const top1 = argmaxRows(out.logits.data as Float32Array, meta.labels.length);
     for (let i = 0; i < 8; i++) expect(pageTop1[`img-${i}.png`]).toBe(meta.labels[top1[i]]);
     await session.release();
+    await page.check('[data-format="tfjs"] input');
+  });
+
+  it('runs the LiteRT (TFLite) downloads in the page with LiteRT.js, and the int8 zip carries the C pair for TFLite Micro', async () => {
+    const pageTop1 = await page.$$eval('li[data-upload]', (els) =>
+      Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.querySelector('.preds li span')?.textContent])));
+    await page.check('[data-format="tflite"] input');
+    await page.waitForSelector('[data-precision="int8"] .precision-figures', { timeout: 180_000 });
+    const figure = async (format: string, precision: string) => {
+      await page.check(`[data-format="${format}"] input`);
+      const text = (await page.textContent(`[data-precision="${precision}"] .precision-figures`)) ?? '';
+      return Number(text.match(/([\d.]+) % on the built-in sample/)?.[1]);
+    };
+    const tfjs = await figure('tfjs', 'float32');
+    // The same float graph: the same top-1 on the sample; int8 (run, not estimated) close to it (the strict check is tfliteAccuracy.test.ts).
+    expect(await figure('tflite', 'float32')).toBe(tfjs);
+    expect(await figure('tflite', 'float16')).toBe(tfjs);
+    expect(Math.abs((await figure('tflite', 'int8')) - tfjs)).toBeLessThanOrEqual(5); // 120 images: 6 of them
+    expect(await page.textContent('[data-precision="int8"]')).toMatch(/int8 \(full integer\) .*KB, [\d.]+ % on the built-in sample/);
+
+    await startLiteRtNode();
+    const [f32] = await Promise.all([page.waitForEvent('download'), (async () => { await page.check('[data-precision="float32"] input'); await page.click('[data-testid="download"]'); })()]);
+    expect(f32.suggestedFilename()).toBe('poe-6-classes-float32-tflite.zip');
+    const zip = unzipSync(new Uint8Array(readFileSync((await f32.path())!)));
+    expect(Object.keys(zip).sort()).toEqual(['README.md', 'metadata.json', 'model.tflite']);
+    const meta = JSON.parse(strFromU8(zip['metadata.json']));
+    expect([meta.labels, meta.modelFile, meta.tflite.precision]).toEqual([['apple', 'baby', 'boy', 'girl', 'man', 'woman'], 'model.tflite', 'float32']);
+    const model = await compileTflite(zip['model.tflite']);
+    const top1 = argmaxRows(await tfliteLogits(model, ref.images.subarray(0, 8 * 3072), 8), meta.labels.length);
+    model.delete();
+    for (let i = 0; i < 8; i++) expect(pageTop1[`img-${i}.png`]).toBe(meta.labels[top1[i]]);
+
+    await page.check('[data-precision="int8"] input');
+    const [int8] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download"]')]);
+    expect(int8.suggestedFilename()).toBe('poe-6-classes-int8-tflite.zip');
+    const q = unzipSync(new Uint8Array(readFileSync((await int8.path())!)));
+    expect(Object.keys(q).sort()).toEqual(['README.md', 'metadata.json', 'model.tflite', 'model_data.cc', 'model_data.h']);
+    const qMeta = JSON.parse(strFromU8(q['metadata.json']));
+    expect([qMeta.input.dtype, qMeta.tflite.input]).toEqual(['uint8', { dtype: 'uint8', range: [0, 255], scale: 1, zeroPoint: 0 }]);
+    expect(strFromU8(q['model_data.h'])).toContain(`activations need ${qMeta.tflite.tensorArenaBytes} bytes`);
+    expect(strFromU8(q['model_data.cc'])).toContain(`g_poe_model_data_len = ${q['model.tflite'].length};`);
+    expect(strFromU8(q['README.md'])).toContain('Full-integer int8');
     await page.check('[data-format="tfjs"] input');
   });
 
