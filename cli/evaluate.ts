@@ -111,7 +111,7 @@ async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[
     const r = await evaluateTflite(pool, test, q, precisions, cal, equalize);
     results.push(r);
     if (!json) console.log(`[${q.join(', ')}] ${r.images} images of ${r.classes} classes: TF.js ${pct(r.tfjsTop1)} %; `
-      + r.tflite.map((t) => `${t.precision} ${pct(t.top1)} % (${t.dropPoints >= 0 ? '-' : '+'}${Math.abs(t.dropPoints).toFixed(2)}, ${(t.bytes / 1024).toFixed(0)} KiB)`).join('; '));
+      + r.tflite.map((t) => `${t.precision} ${pct(t.top1)} % (${Math.abs(t.dropPoints) < 0.005 ? '±' : t.dropPoints > 0 ? '-' : '+'}${Math.abs(t.dropPoints).toFixed(2)}, ${(t.bytes / 1024).toFixed(0)} KiB)`).join('; '));
   }
   const summary = precisions.map((p) => {
     const drops = results.map((r) => r.tflite.find((t) => t.precision === p)!.dropPoints);

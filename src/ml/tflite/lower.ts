@@ -23,21 +23,31 @@ function batchSignature(shape: number[]): number[] {
 function floatModel(g: TfliteGraph, precision: 'float32' | 'float16'): FlatModel {
   const tensors: FlatTensor[] = [];
   const ops: FlatOp[] = [];
-  const index = g.tensors.map((t) => {
-    if (t.role === 'int32') return tensors.push({ name: t.name, shape: t.shape, type: TensorType.INT32, data: bytes(t.ints!) }) - 1;
-    if (t.role === 'weight' || t.role === 'bias') {
-      if (precision === 'float32') return tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32, data: bytes(t.values!) }) - 1;
-      // float16 storage with a DEQUANTIZE to float32 in front, as TensorFlow's converter writes it.
+  const index = new Map<number, number>();
+  // float16 weights go through a DEQUANTIZE to float32 (as TensorFlow's converter writes them), placed just
+  // before the op that reads them so that their float32 copies are not all alive at once.
+  const tensorOf = (i: number): number => {
+    if (index.has(i)) return index.get(i)!;
+    const t = g.tensors[i];
+    let k: number;
+    if (t.role === 'int32') k = tensors.push({ name: t.name, shape: t.shape, type: TensorType.INT32, data: bytes(t.ints!) }) - 1;
+    else if ((t.role === 'weight' || t.role === 'bias') && precision === 'float32') k = tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32, data: bytes(t.values!) }) - 1;
+    else if (t.role === 'weight' || t.role === 'bias') {
       const half = tensors.push({ name: `${t.name}/f16`, shape: t.shape, type: TensorType.FLOAT16, data: bytes(float16Bits(t.values!)) }) - 1;
-      const full = tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32 }) - 1;
-      ops.push({ op: 'DEQUANTIZE', inputs: [half], outputs: [full], activation: 'NONE', version: version('DEQUANTIZE', precision) });
-      return full;
-    }
-    return tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32, shapeSignature: batchSignature(t.shape) }) - 1;
-  });
-  for (const o of g.ops) ops.push({ ...o, inputs: o.inputs.map((i) => index[i]), outputs: o.outputs.map((i) => index[i]), version: version(o.op, precision) });
-  tensors[index[g.output]].name = 'logits';
-  return { tensors, ops, inputs: [index[g.input]], outputs: [index[g.output]], description: '', metadata: [] };
+      k = tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32 }) - 1;
+      ops.push({ op: 'DEQUANTIZE', inputs: [half], outputs: [k], activation: 'NONE', version: version('DEQUANTIZE', precision) });
+    } else k = tensors.push({ name: t.name, shape: t.shape, type: TensorType.FLOAT32, shapeSignature: batchSignature(t.shape) }) - 1;
+    index.set(i, k);
+    return k;
+  };
+  const input = tensorOf(g.input);
+  for (const o of g.ops) {
+    const inputs = o.inputs.map(tensorOf);
+    ops.push({ ...o, inputs, outputs: o.outputs.map(tensorOf), version: version(o.op, precision) });
+  }
+  const output = tensorOf(g.output);
+  tensors[output].name = 'logits';
+  return { tensors, ops, inputs: [input], outputs: [output], description: '', metadata: [] };
 }
 
 /** Asymmetric int8 parameters for a range that always holds 0 (so zero padding and ReLU are exact). */
