@@ -41,9 +41,23 @@ describe('npm run consolidate', () => {
     expect(existsSync(path.join(out, 'weights.bin'))).toBe(false);
   });
 
+  it('writes model.tflite, metadata.json and the C pair with --format tflite --precision int8', () => {
+    const out = path.join(tmp, 'tflite');
+    const r = run('consolidate.ts', ['--pool', FIXTURE_POOL_DIR, '--classes', 'cup,people', '--out', out, '--format', 'tflite', '--precision', 'int8']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model\.tflite [\d,]+ bytes \(int8\)/);
+    expect(r.out).toMatch(/int8 calibrated on \d+ reference images of the pool/); // the fixture pool has no sample
+    expect(r.out).toMatch(/tensor arena: [\d,]+ bytes/);
+    const meta = JSON.parse(readFileSync(path.join(out, 'metadata.json'), 'utf8'));
+    expect([meta.labels, meta.modelFile, meta.weightPrecision, meta.input.dtype]).toEqual([['baby', 'boy', 'girl', 'man', 'woman', 'cup'], 'model.tflite', 'int8', 'uint8']);
+    expect(readFileSync(path.join(out, 'model_data.cc'), 'utf8')).toContain(`g_poe_model_data_len = ${readFileSync(path.join(out, 'model.tflite')).byteLength};`);
+  });
+
   it.each([
     [['--classes', 'people', '--out', 'x', '--format', 'onnx', '--precision', 'uint8'], /--precision must be float32 or float16 for --format onnx, not "uint8"/],
-    [['--classes', 'people', '--out', 'x', '--format', 'tflite'], /--format must be tfjs or onnx, not "tflite"/],
+    [['--classes', 'people', '--out', 'x', '--format', 'coreml'], /--format must be tfjs, onnx or tflite, not "coreml"/],
+    [['--classes', 'people', '--out', 'x', '--format', 'tflite', '--precision', 'uint8'], /--precision must be float32, float16 or int8 for --format tflite, not "uint8"/],
     [['--classes', 'people,dragon', '--out', 'x'], /Unknown class or superclass "dragon"/],
     [['--classes', ' , ', '--out', 'x'], /Nothing is selected/],
     [['--classes', 'people'], /--out is required/],
