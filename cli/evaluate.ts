@@ -9,6 +9,9 @@ import { DEFAULT_POOL_DIR } from './lib/paths';
 import { poolCalibration } from './lib/calibration';
 import { evaluateTflite, withoutCalibrationImages, type TfliteResult } from './lib/tfliteEval';
 import type { TflitePrecision } from '../src/ml/tflite/export';
+import { evaluateUnknown, poolLogits, type UnknownResult } from './lib/unknownEval';
+import { loadSample } from '../src/io/sample';
+import { folderSource } from '../src/node';
 
 const USAGE = `usage: npm run evaluate -- --query people,vehicles_1,vehicles_2 [--pool DIR] [--data DIR] [--json]
        npm run evaluate -- --combinations a,b,c,d,e,f --size 3 [--json]
@@ -22,6 +25,10 @@ image folder (test/<class>/*.png|jpg), scaled to the pool's input as the app sca
 Google's LiteRT.js and prints their top-1 beside the TF.js model's, on the test images minus the pool's
 sample images (int8 calibrates on those, as the app does). --no-equalize skips int8's cross-layer
 equalisation (to measure what it brings).
+--unknown measures the "none of these" detector: known = the query's test images, unknown = every
+other test image; AUROC and FPR at 95 % TPR for max softmax, energy and the pool's p(known), the known
+images' top-1, and the threshold the app calibrates on the pool's sample (whose images are left out).
+--report-split val measures on the CIFAR-100 validation split instead (where settings are chosen).
 
        npm run evaluate -- --query people,vehicles_1 --custom apple --shots 20 [--json]
 --custom CLASS treats a CIFAR-100 class outside the query as the user's own class: trains a custom
@@ -67,7 +74,7 @@ const pct = (x: number) => (100 * x).toFixed(2);
 async function main() {
   const args = parseArgs(process.argv.slice(2),
     { query: '', combinations: '', size: '', pool: DEFAULT_POOL_DIR, data: '', json: false, backend: 'wasm',
-      format: 'tfjs', precision: 'float32,int8', 'no-equalize': false, custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
+      format: 'tfjs', precision: 'float32,int8', 'no-equalize': false, unknown: false, custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
       steps: '', lr: '', hidden: '', 'stats-weight': '', 'neg-weight': '', margin: '', 'negatives-per-step': '', seed: '1' }, USAGE);
   if (args.custom) return mainCustom(args);
   if (!args.query === !args.combinations) fatal('give exactly one of --query or --combinations', USAGE);
@@ -83,6 +90,7 @@ async function main() {
   if (queries.some((q) => q.length === 0)) throw new PoeError('SELECTION_EMPTY', 'The query names no class or superclass.');
   await useNodeBackend(args.backend as NodeBackend);
   const pool = await openPool(args.pool);
+  if (args.unknown) return mainUnknown(pool, queries, args);
   const test = poolTestImages(pool, readTestSet(dataDir(args.data || undefined), pool.manifest));
   if (args.format === 'tflite') return mainTflite(pool, test, queries, String(args.precision), String(args.pool), Boolean(args.json), String(args.backend), !args['no-equalize']);
   if (args.format !== 'tfjs') fatal(`--format must be tfjs (the in-memory model) or tflite, not "${args.format}"`);
@@ -98,6 +106,47 @@ async function main() {
   const summary = { pool: { name: pool.manifest.name, version: pool.manifest.version }, backend: args.backend, queries: results.length, meanTop1: mean, stdTop1: std, results };
   if (args.json) console.log(JSON.stringify(summary, null, 2));
   else if (results.length > 1) console.log(`mean top-1 ${pct(mean)} % ± ${pct(std)} (sample std) over ${results.length} queries of size ${queries[0].length}`);
+}
+
+async function mainUnknown(pool: Pool, queries: string[][], args: Record<string, string | boolean>) {
+  const split = String(args['report-split']);
+  if (split !== 'test' && split !== 'val') fatal('--report-split must be test or val');
+  const sample = await loadSample(folderSource(String(args.pool)));
+  let data: { images: Uint8Array; labels: number[] };
+  let about: string;
+  if (split === 'val') {
+    const v = readSplit(dataDir(String(args.data) || undefined), 'val');
+    data = { images: v.images, labels: Array.from(v.fine) };
+    about = `${v.count} validation images (the last 5,000 of the training set)`;
+  } else {
+    const all = poolTestImages(pool, readTestSet(dataDir(String(args.data) || undefined), pool.manifest));
+    const cal = sample ? { images: sample.images, count: sample.count, about: '', sample } : { images: new Uint8Array(0), count: 0, about: '', sample: null };
+    const kept = withoutCalibrationImages(all, cal);
+    data = kept;
+    about = `${kept.labels.length} test images (${kept.removed} left out: the pool's sample images, which set the threshold)`;
+  }
+  if (!args.json) console.log(about);
+  // The pool's logits once; each query's scores are columns of them (the detector's own graph is held equal to this in tests).
+  const all = await poolLogits(pool, data);
+  const onSample = sample ? await poolLogits(pool, { images: sample.images, labels: sample.labels }) : null;
+  const results: UnknownResult[] = [];
+  for (const q of queries) {
+    const r = evaluateUnknown(pool, all, q, onSample);
+    results.push(r);
+    if (!args.json) console.log(`[${q.join(', ')}] ${r.known} known, ${r.unknown} unknown; known top-1 ${pct(r.knownTop1)} %; AUROC / FPR95: `
+      + Object.entries(r.scores).map(([k, v]) => `${k} ${pct(v.auroc)} / ${pct(v.fpr95)} %`).join(', ')
+      + (r.calibrated ? `; calibrated on the sample: keeps ${pct(r.calibrated.knownKept)} % of known, rejects ${pct(r.calibrated.unknownRejected)} % of unknown` : ''));
+  }
+  const mean = (f: (r: UnknownResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
+  const summary = {
+    knownTop1: mean((r) => r.knownTop1),
+    ...Object.fromEntries((['maxSoftmax', 'energy', 'pool'] as const).map((k) => [k, { auroc: mean((r) => r.scores[k].auroc), fpr95: mean((r) => r.scores[k].fpr95) }])),
+    ...(results[0].calibrated ? { calibrated: { knownKept: mean((r) => r.calibrated!.knownKept), unknownRejected: mean((r) => r.calibrated!.unknownRejected) } } : {}),
+  } as Record<string, unknown>;
+  if (args.json) return console.log(JSON.stringify({ pool: { name: pool.manifest.name, version: pool.manifest.version }, split, images: about, queries: results.length, summary, results }, null, 2));
+  const s = summary as { knownTop1: number; maxSoftmax: { auroc: number; fpr95: number }; energy: { auroc: number; fpr95: number }; pool: { auroc: number; fpr95: number } };
+  console.log(`mean over ${results.length} queries: known top-1 ${pct(s.knownTop1)} %; AUROC / FPR95: max softmax ${pct(s.maxSoftmax.auroc)} / ${pct(s.maxSoftmax.fpr95)} %, `
+    + `energy ${pct(s.energy.auroc)} / ${pct(s.energy.fpr95)} %, pool ${pct(s.pool.auroc)} / ${pct(s.pool.fpr95)} %`);
 }
 
 async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[] }, queries: string[][], precisionList: string, poolDir: string, json: boolean, backend: string, equalize: boolean) {

@@ -11,7 +11,9 @@ export interface ModelMetadata {
   formatVersion: number;
   labels: string[];
   classIndices: number[];
-  output: 'logits';
+  output: 'logits' | 'logits+p_known';
+  /** The "none of these" detector, when the model has one: the output's last column. */
+  unknown?: { outputColumn: number; threshold: number; temperature: number; note: string };
   input: { shape: [null, number, number, number]; dtype: 'float32' | 'uint8'; channels: 'RGB' | 'L'; range: [number, number]; note: string };
   pool: { name: string; version: string };
   /** custom: a class the user trained in the page (its classIndices entry is -1). */
@@ -31,13 +33,16 @@ export function modelMetadata(c: ConsolidatedModel, manifest: PoolManifest, prec
   const size = manifest.input.sizePx;
   const grey = manifest.input.channels === 'L';
   const nameOf = new Map(manifest.classes.map((k) => [k.index, k.name]));
+  const u = (c as { unknown?: { temperature: number; threshold?: number } }).unknown;
   const expertClasses = new Map(manifest.experts.map((e) => [e.name, e.classes]));
   return {
     format: METADATA_FORMAT,
     formatVersion: METADATA_FORMAT_VERSION,
     labels: c.labels,
     classIndices: c.plan.classIndices,
-    output: 'logits',
+    output: u ? 'logits+p_known' : 'logits',
+    ...(u ? { unknown: { outputColumn: c.labels.length, threshold: u.threshold ?? 0, temperature: u.temperature,
+      note: `Column ${c.labels.length} (after the ${c.labels.length} logits) is p(known), the probability over every class of the pool that the image is one of these classes; below ${(u.threshold ?? 0).toPrecision(3)} the answer is "none of these".` } } : {}),
     input: {
       shape: [null, size, size, channelCount(manifest.input)],
       dtype: 'float32',

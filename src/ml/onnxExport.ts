@@ -206,7 +206,7 @@ export function onnxModel(c: ConsolidatedModel, manifest: PoolManifest, precisio
       node: g.nodes,
       initializer: g.initializers,
       input: [valueInfo(ONNX_INPUT, ['N', size, size, channelCount(manifest.input)])],
-      output: [valueInfo(ONNX_OUTPUT, ['N', c.labels.length])],
+      output: [valueInfo(ONNX_OUTPUT, ['N', c.labels.length + (c.unknown ? 1 : 0)])],
     },
     metadataProps: [
       { key: 'labels', value: JSON.stringify(c.labels) },

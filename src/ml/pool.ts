@@ -65,10 +65,13 @@ export class Pool {
     this.notices = notices;
   }
 
-  /** One model for the named superclasses and/or single classes (mixed), train-free. */
-  consolidate(names: readonly string[]): TaskModel {
+  /**
+   * One model for the named superclasses and/or single classes (mixed), train-free. `unknown: true` adds the
+   * "none of these" detector (every expert runs; see TaskModel.identify and calibrateUnknown).
+   */
+  consolidate(names: readonly string[], options: { unknown?: boolean } = {}): TaskModel {
     this.live();
-    return new TaskModel(consolidate(this.loaded, names), this.manifest);
+    return new TaskModel(consolidate(this.loaded, names, options), this.manifest);
   }
 
   /** Grafts every expert not grafted yet (see OpenPoolOptions.warmUp). */

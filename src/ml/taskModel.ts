@@ -12,6 +12,24 @@ import { tfliteFiles, type CalibrationImages, type TfliteFiles, type TfliteOptio
 
 export type ExportFormat = 'tfjs' | 'onnx';
 
+export interface Identified {
+  predictions: Prediction[];
+  /** p(known): the probability, over every class of the pool, that the image is one of the chosen classes. */
+  known: number | null;
+  /** known is under the threshold: "none of these". */
+  unknown: boolean;
+}
+
+export interface UnknownCalibration {
+  threshold: number;
+  knownImages: number;
+  /** Share of the chosen classes' images kept (at or above the threshold). */
+  knownKept: number;
+  otherImages: number;
+  /** Share of the other classes' images rejected (under the threshold). */
+  othersRejected: number;
+}
+
 /**
  * A consolidated classifier for the chosen classes. Its layers belong to the pool's shared graph:
  * free it with dispose(), never by disposing `model`, and before the pool that made it.
@@ -31,11 +49,18 @@ export class TaskModel implements ConsolidatedModel {
   readonly sizePx: number;
   /** Values per pixel of the input: 3 (RGB) or 1 (grey), as the pool's input spec says. */
   readonly channels: number;
+  /**
+   * The "none of these" detector, when the model was consolidated with `unknown: true`: the model's last
+   * output column is p(known); an image whose p(known) is under `threshold` is none of the chosen classes.
+   * threshold starts at 0 (nothing rejected) until calibrateUnknown() or a caller sets it.
+   */
+  readonly unknown?: { temperature: number; threshold: number };
   private readonly release: () => void;
   private disposed = false;
 
   constructor(c: ConsolidatedModel, private readonly manifest: PoolManifest) {
     ({ model: this.model, labels: this.labels, plan: this.plan, params: this.params, buildMs: this.buildMs, graftMs: this.graftMs } = c);
+    if (c.unknown) this.unknown = { temperature: c.unknown.temperature, threshold: 0 };
     this.release = c.dispose;
     this.bytes = 4 * this.model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
     this.sizePx = manifest.input.sizePx;
@@ -58,17 +83,63 @@ export class TaskModel implements ConsolidatedModel {
     if (!Number.isInteger(count) || count < 0 || count * per !== images.length)
       throw new PoeError('IMAGE_INVALID',
         `predictLogits() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${per} bytes.`);
-    return predictLogits(this.model, images, count, this.sizePx, this.channels);
+    return this.unknown ? this.split(await predictLogits(this.model, images, count, this.sizePx, this.channels)).logits : predictLogits(this.model, images, count, this.sizePx, this.channels);
+  }
+
+  /** Each image's p(known) from the detector (a model consolidated with `unknown: true`). */
+  async predictKnown(images: Uint8Array, count = images.length / this.imageBytes): Promise<Float32Array> {
+    this.live();
+    if (!this.unknown) throw new PoeError('EXPORT_UNSUPPORTED', 'This model has no "none of these" detector: consolidate with { unknown: true }.');
+    if (!Number.isInteger(count) || count < 0 || count * this.imageBytes !== images.length)
+      throw new PoeError('IMAGE_INVALID', `predictKnown() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${this.imageBytes} bytes.`);
+    return this.split(await predictLogits(this.model, images, count, this.sizePx, this.channels)).known;
+  }
+
+  /** Rows of [logits..., p(known)] into the logits and the p(known) column. */
+  private split(rows: Float32Array): { logits: Float32Array; known: Float32Array } {
+    const k = this.labels.length;
+    const n = rows.length / (k + 1);
+    const logits = new Float32Array(n * k);
+    const known = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      logits.set(rows.subarray(i * (k + 1), i * (k + 1) + k), i * k);
+      known[i] = rows[i * (k + 1) + k];
+    }
+    return { logits, known };
+  }
+
+  /**
+   * Sets the detector's threshold from labelled images (the pool's sample): the p(known) that keeps `keep`
+   * (95 %) of the images of the chosen classes. Reports what that threshold does on these images.
+   */
+  async calibrateUnknown(images: Uint8Array, classIndex: ArrayLike<number>, keep = 0.95): Promise<UnknownCalibration> {
+    const known = await this.predictKnown(images);
+    const chosen = new Set(this.plan.classIndices);
+    const mine = Array.from(known).filter((_, i) => chosen.has(classIndex[i])).sort((a, b) => a - b);
+    const others = Array.from(known).filter((_, i) => !chosen.has(classIndex[i]));
+    if (!mine.length) throw new PoeError('IMAGE_INVALID', 'calibrateUnknown() needs images of the chosen classes; none of the given images is one.');
+    const threshold = mine[Math.min(mine.length - 1, Math.floor((1 - keep) * mine.length))];
+    this.unknown!.threshold = threshold;
+    return { threshold, knownImages: mine.length, knownKept: mine.filter((p) => p >= threshold).length / mine.length,
+      otherImages: others.length, othersRejected: others.length ? others.filter((p) => p < threshold).length / others.length : 0 };
   }
 
   /** The k most probable classes of one image (any size: its centre square is scaled to the model's input). */
   async classify(image: ImageInput, k = 5): Promise<Prediction[]> {
+    return (await this.identify(image, k)).predictions;
+  }
+
+  /** classify() with the detector's verdict: p(known) and whether it is under the threshold (null without a detector). */
+  async identify(image: ImageInput, k = 5): Promise<Identified> {
     this.live();
-    const logits = tf.tidy(() => this.model.predict(modelInput(image, this.sizePx, this.channels)) as tf.Tensor);
+    const out = tf.tidy(() => this.model.predict(modelInput(image, this.sizePx, this.channels)) as tf.Tensor);
     try {
-      return topK(await logits.data(), this.labels, k);
+      const row = await out.data();
+      if (!this.unknown) return { predictions: topK(row, this.labels, k), known: null, unknown: false };
+      const known = row[this.labels.length];
+      return { predictions: topK(row.subarray(0, this.labels.length), this.labels, k), known, unknown: known < this.unknown.threshold };
     } finally {
-      logits.dispose();
+      out.dispose();
     }
   }
 
@@ -94,7 +165,7 @@ export class TaskModel implements ConsolidatedModel {
       throw new PoeError('IMAGE_INVALID', `evaluate() got ${images.length} bytes, not a whole number of ${imageKind(this.manifest.input)} images.`);
     if (classIndex.length !== count)
       throw new PoeError('IMAGE_INVALID', `evaluate() got ${count} images but ${classIndex.length} labels.`);
-    return measureAccuracy(this, images, classIndex, this.sizePx, this.channels);
+    return measureAccuracy({ labels: this.labels, plan: this.plan, logits: (x, n) => this.predictLogits(x, n) }, images, classIndex, this.sizePx, this.channels);
   }
 
   /** The files of a downloadable model: TF.js (model.json, weights.bin, metadata.json) or ONNX (model.onnx, metadata.json). */

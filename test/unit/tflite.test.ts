@@ -18,7 +18,7 @@ import { startLiteRtNode } from '../../src/node/litert';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, REPO_ROOT, readReference } from './helpers';
 
 const FASHION_DIR = path.join(REPO_ROOT, 'public', 'pools', 'fashion-mnist');
-const MICRO_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'PAD', 'MEAN', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'CONCATENATION', 'RESHAPE', 'QUANTIZE', 'DEQUANTIZE']);
+const MICRO_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'PAD', 'MEAN', 'AVERAGE_POOL_2D', 'FULLY_CONNECTED', 'CONCATENATION', 'RESHAPE', 'SOFTMAX', 'QUANTIZE', 'DEQUANTIZE']);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'poe-tflite-'));
 
 async function liteRtLogits(bytes: Uint8Array, images: Uint8Array, count: number): Promise<Float32Array> {
@@ -38,7 +38,7 @@ function inspect(bytes: Uint8Array) {
   const m = readTflite(bytes);
   const codes = Array.from({ length: m.operatorCodesLength() }, (_, i) => m.operatorCodes(i)!);
   const names = ['ADD', 'AVERAGE_POOL_2D', 'CONCATENATION', 'CONV_2D', 'DEPTHWISE_CONV_2D'];
-  const opName = (code: number) => ({ 6: 'DEQUANTIZE', 9: 'FULLY_CONNECTED', 19: 'RELU', 22: 'RESHAPE', 34: 'PAD', 40: 'MEAN', 114: 'QUANTIZE' } as Record<number, string>)[code] ?? names[code] ?? `#${code}`;
+  const opName = (code: number) => ({ 6: 'DEQUANTIZE', 9: 'FULLY_CONNECTED', 19: 'RELU', 22: 'RESHAPE', 25: 'SOFTMAX', 34: 'PAD', 40: 'MEAN', 114: 'QUANTIZE' } as Record<number, string>)[code] ?? names[code] ?? `#${code}`;
   const metadata = Object.fromEntries(Array.from({ length: m.metadataLength() }, (_, i) => {
     const e = m.metadata(i)!;
     return [e.name()!, new TextDecoder().decode(m.buffers(e.buffer())!.dataArray()!)];

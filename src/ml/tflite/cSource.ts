@@ -10,7 +10,7 @@ export interface CSourceNotes {
 const OP_RESOLVER: Record<string, string> = {
   CONV_2D: 'AddConv2D', DEPTHWISE_CONV_2D: 'AddDepthwiseConv2D', ADD: 'AddAdd', PAD: 'AddPad', MEAN: 'AddMean',
   FULLY_CONNECTED: 'AddFullyConnected', CONCATENATION: 'AddConcatenation', RESHAPE: 'AddReshape', RELU: 'AddRelu',
-  QUANTIZE: 'AddQuantize', DEQUANTIZE: 'AddDequantize', AVERAGE_POOL_2D: 'AddAveragePool2D',
+  QUANTIZE: 'AddQuantize', DEQUANTIZE: 'AddDequantize', AVERAGE_POOL_2D: 'AddAveragePool2D', SOFTMAX: 'AddSoftmax',
 };
 
 /** A TFLite model as the C source pair TFLite Micro examples use: model_data.h declares, model_data.cc holds the aligned bytes. */

@@ -4,7 +4,7 @@ import { PoeError } from '../errors';
 /** The TFLite operators a consolidated model needs: all in TFLite Micro's built-in set. */
 export type TfliteOp =
   | 'CONV_2D' | 'DEPTHWISE_CONV_2D' | 'ADD' | 'PAD' | 'MEAN' | 'FULLY_CONNECTED'
-  | 'CONCATENATION' | 'RESHAPE' | 'RELU' | 'QUANTIZE' | 'DEQUANTIZE';
+  | 'CONCATENATION' | 'RESHAPE' | 'RELU' | 'SOFTMAX' | 'QUANTIZE' | 'DEQUANTIZE';
 
 export type Activation = 'NONE' | 'RELU';
 
@@ -118,6 +118,11 @@ function convertLayer(g: GraphBuilder, layer: tf.layers.Layer, ins: number[]): n
     case 'Activation':
     case 'ReLU': {
       if (kind === 'ReLU' && cfg.maxValue != null) throw unsupported();
+      if (kind === 'Activation' && cfg.activation === 'softmax' && rank === 2) {
+        const out = g.activation(layer);
+        g.op({ op: 'SOFTMAX', inputs: [ins[0]], outputs: [out] });
+        return out;
+      }
       if (activationOf(layer, kind === 'ReLU' ? { activation: 'relu' } : cfg) === 'NONE') return ins[0];
       const out = g.activation(layer);
       g.op({ op: 'RELU', inputs: [ins[0]], outputs: [out] });

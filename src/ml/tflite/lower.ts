@@ -13,7 +13,7 @@ const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.b
 function version(op: GraphOp['op'], precision: TflitePrecision): number {
   if (op === 'DEQUANTIZE') return precision === 'float16' ? 3 : 2;
   if (precision !== 'int8') return 1;
-  return { CONV_2D: 3, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: 4, ADD: 2, CONCATENATION: 2, PAD: 2, MEAN: 2, RELU: 2, RESHAPE: 1, QUANTIZE: 2 }[op];
+  return { CONV_2D: 3, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: 4, ADD: 2, CONCATENATION: 2, PAD: 2, MEAN: 2, RELU: 2, RESHAPE: 1, SOFTMAX: 2, QUANTIZE: 2 }[op];
 }
 
 function batchSignature(shape: number[]): number[] {
@@ -90,7 +90,9 @@ function int8Model(g: TfliteGraph, ranges: Ranges): FlatModel {
     // PAD and RESHAPE keep their input's parameters (TFLite requires it); CONCATENATION needs one set for all its inputs.
     if (o.op === 'PAD' || o.op === 'RESHAPE') quant.set(out, quant.get(o.inputs[0])!);
     else quant.set(out, activationQuant(...rangeOf(out)));
-    if (o.op === 'CONCATENATION') {
+    // TFLite's int8 SOFTMAX writes probabilities at a fixed scale of 1/256.
+    if (o.op === 'SOFTMAX') quant.set(out, { scale: [1 / 256], zeroPoint: [-128], axis: 0 });
+    if (o.op === 'CONCATENATION' && out !== g.output) {
       const all = [out, ...o.inputs].map(rangeOf);
       const q = activationQuant(Math.min(...all.map((r) => r[0])), Math.max(...all.map((r) => r[1])));
       [out, ...o.inputs].forEach((i) => quant.set(i, q));
@@ -111,7 +113,21 @@ function int8Model(g: TfliteGraph, ranges: Ranges): FlatModel {
   ops.push({ op: 'QUANTIZE', inputs: [pixels], outputs: [activation(g.input)], activation: 'NONE', version: version('QUANTIZE', 'int8') });
   const pending = new Map<number, Float32Array>(); // a bias waits for its op's input and weight scales
 
+  const outputOp = g.ops.find((o) => o.outputs[0] === g.output);
+  // The last CONCATENATION (the heads, and p(known) beside them) runs in float32 on dequantised inputs:
+  // each head keeps its own int8 scale, and a probability is not forced onto the logits' scale.
+  const floatConcat = outputOp?.op === 'CONCATENATION';
   for (const o of g.ops) {
+    if (floatConcat && o === outputOp) {
+      const inputs = o.inputs.map((i) => {
+        const f = tensors.push({ name: `${g.tensors[i].name}/float`, shape: g.tensors[i].shape, type: TensorType.FLOAT32 }) - 1;
+        ops.push({ op: 'DEQUANTIZE', inputs: [activation(i)], outputs: [f], activation: 'NONE', version: version('DEQUANTIZE', 'int8') });
+        return f;
+      });
+      const logits = tensors.push({ name: 'logits', shape: g.tensors[g.output].shape, type: TensorType.FLOAT32, shapeSignature: batchSignature(g.tensors[g.output].shape) }) - 1;
+      ops.push({ ...o, inputs, outputs: [logits], version: 1 });
+      return { tensors, ops, inputs: [pixels], outputs: [logits], description: '', metadata: [] };
+    }
     const inputs = o.inputs.map((i, k) => {
       const t = g.tensors[i];
       if (t.role === 'int32') return tensors.push({ name: t.name, shape: t.shape, type: TensorType.INT32, data: bytes(t.ints!) }) - 1;

@@ -2,7 +2,7 @@ import * as flatbuffers from 'flatbuffers';
 import {
   ActivationFunctionType, AddOptions, Buffer, BuiltinOperator, BuiltinOptions, ConcatenationOptions, Conv2DOptions,
   DepthwiseConv2DOptions, FullyConnectedOptions, Metadata, Model, Operator, OperatorCode, PadOptions, Padding,
-  QuantizationParameters, ReducerOptions, ReshapeOptions, SubGraph, Tensor, TensorType,
+  QuantizationParameters, ReducerOptions, ReshapeOptions, SoftmaxOptions, SubGraph, Tensor, TensorType,
 } from './schema/generated/tflite_generated';
 import type { GraphOp } from './graph';
 
@@ -78,6 +78,8 @@ function options(b: flatbuffers.Builder, o: FlatOp): [BuiltinOptions, flatbuffer
     case 'PAD':
       PadOptions.startPadOptions(b);
       return [BuiltinOptions.PadOptions, PadOptions.endPadOptions(b)];
+    case 'SOFTMAX':
+      return [BuiltinOptions.SoftmaxOptions, SoftmaxOptions.createSoftmaxOptions(b, 1)];
     case 'MEAN':
       return [BuiltinOptions.ReducerOptions, ReducerOptions.createReducerOptions(b, false)];
     case 'RESHAPE':

@@ -21,6 +21,7 @@ export { Pool2DOptions } from './tflite/pool2doptions';
 export { QuantizationParameters } from './tflite/quantization-parameters';
 export { ReducerOptions } from './tflite/reducer-options';
 export { ReshapeOptions } from './tflite/reshape-options';
+export { SoftmaxOptions } from './tflite/softmax-options';
 export { SubGraph } from './tflite/sub-graph';
 export { Tensor } from './tflite/tensor';
 export { TensorType } from './tflite/tensor-type';

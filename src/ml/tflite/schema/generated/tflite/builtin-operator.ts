@@ -11,6 +11,7 @@ export enum BuiltinOperator {
   FULLY_CONNECTED = 9,
   RELU = 19,
   RESHAPE = 22,
+  SOFTMAX = 25,
   PAD = 34,
   MEAN = 40,
   QUANTIZE = 114

@@ -10,6 +10,7 @@ import { PadOptions } from '../tflite/pad-options';
 import { Pool2DOptions } from '../tflite/pool2doptions';
 import { ReducerOptions } from '../tflite/reducer-options';
 import { ReshapeOptions } from '../tflite/reshape-options';
+import { SoftmaxOptions } from '../tflite/softmax-options';
 
 
 export enum BuiltinOptions {
@@ -18,6 +19,7 @@ export enum BuiltinOptions {
   DepthwiseConv2DOptions = 2,
   Pool2DOptions = 5,
   FullyConnectedOptions = 8,
+  SoftmaxOptions = 9,
   ConcatenationOptions = 10,
   AddOptions = 11,
   ReshapeOptions = 17,
@@ -27,14 +29,15 @@ export enum BuiltinOptions {
 
 export function unionToBuiltinOptions(
   type: BuiltinOptions,
-  accessor: (obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|null
-): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|null {
+  accessor: (obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null
+): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(new Conv2DOptions())! as Conv2DOptions;
     case 'DepthwiseConv2DOptions': return accessor(new DepthwiseConv2DOptions())! as DepthwiseConv2DOptions;
     case 'Pool2DOptions': return accessor(new Pool2DOptions())! as Pool2DOptions;
     case 'FullyConnectedOptions': return accessor(new FullyConnectedOptions())! as FullyConnectedOptions;
+    case 'SoftmaxOptions': return accessor(new SoftmaxOptions())! as SoftmaxOptions;
     case 'ConcatenationOptions': return accessor(new ConcatenationOptions())! as ConcatenationOptions;
     case 'AddOptions': return accessor(new AddOptions())! as AddOptions;
     case 'ReshapeOptions': return accessor(new ReshapeOptions())! as ReshapeOptions;
@@ -46,15 +49,16 @@ export function unionToBuiltinOptions(
 
 export function unionListToBuiltinOptions(
   type: BuiltinOptions, 
-  accessor: (index: number, obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|null, 
+  accessor: (index: number, obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null, 
   index: number
-): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|null {
+): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(index, new Conv2DOptions())! as Conv2DOptions;
     case 'DepthwiseConv2DOptions': return accessor(index, new DepthwiseConv2DOptions())! as DepthwiseConv2DOptions;
     case 'Pool2DOptions': return accessor(index, new Pool2DOptions())! as Pool2DOptions;
     case 'FullyConnectedOptions': return accessor(index, new FullyConnectedOptions())! as FullyConnectedOptions;
+    case 'SoftmaxOptions': return accessor(index, new SoftmaxOptions())! as SoftmaxOptions;
     case 'ConcatenationOptions': return accessor(index, new ConcatenationOptions())! as ConcatenationOptions;
     case 'AddOptions': return accessor(index, new AddOptions())! as AddOptions;
     case 'ReshapeOptions': return accessor(index, new ReshapeOptions())! as ReshapeOptions;
