@@ -50,8 +50,9 @@ export async function measureAccuracy(c: Evaluable | EvaluableRuntime, images: U
   const subset = new Uint8Array(evaluated.length * per);
   evaluated.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
   const classes = c.labels.length;
-  const logits = 'logits' in c ? await c.logits(subset, evaluated.length) : await predictLogits(c.model, subset, evaluated.length, sizePx);
-  const pred = argmaxRows(logits, classes);
+  const out = 'logits' in c ? await c.logits(subset, evaluated.length) : await predictLogits(c.model, subset, evaluated.length, sizePx);
+  // A model with the "none of these" detector has one column more (p(known)) after the logits.
+  const pred = argmaxRows(out, classes, evaluated.length ? out.length / evaluated.length : classes);
   const confusion = c.labels.map(() => new Array<number>(classes).fill(0));
   let cross = 0;
   const mistakes: AccuracyReport['mistakes'] = [];

@@ -24,12 +24,13 @@ export async function predictLogits(model: tf.LayersModel, images: Uint8Array, c
   return out;
 }
 
-export function argmaxRows(logits: Float32Array, classes: number): Int32Array {
-  const rows = logits.length / classes;
+/** The largest of the first `classes` values of each row; `stride` values a row (more than classes when a p(known) column follows). */
+export function argmaxRows(logits: Float32Array, classes: number, stride = classes): Int32Array {
+  const rows = logits.length / stride;
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
+    for (let c = 1; c < classes; c++) if (logits[r * stride + c] > logits[r * stride + best]) best = c;
     out[r] = best;
   }
   return out;

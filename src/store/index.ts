@@ -10,9 +10,10 @@ import { createCheckSlice, sampleLoader, type CheckSlice } from './checkSlice';
 import { createWebcamSlice, type WebcamSlice } from './webcamSlice';
 import { createCustomSlice, type CustomSlice } from './customSlice';
 import { createPoolOpenSlice, type PoolOpenSlice } from './poolOpenSlice';
+import { createUnknownSlice, type UnknownSlice } from './unknownSlice';
 import type { EngineHandles } from './engine';
 
-export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice & PoolOpenSlice;
+export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice & PoolOpenSlice & UnknownSlice;
 
 /** localStorage may be blocked (privacy modes); the app then keeps the selection in memory only. */
 function safeLocalStorage() {
@@ -33,7 +34,7 @@ function appState(): StateCreator<AppState> {
   return (...a) => ({
     ...createPoolSlice(engine)(...a), ...createSelectionSlice(engine)(...a), ...createModelSlice(engine)(...a),
     ...createUploadsSlice(engine)(...a), ...createCheckSlice(engine, getSample)(...a), ...createWebcamSlice(engine)(...a),
-    ...createCustomSlice(engine, getSample)(...a), ...createPoolOpenSlice(...a),
+    ...createCustomSlice(engine, getSample)(...a), ...createPoolOpenSlice(...a), ...createUnknownSlice(engine, getSample)(...a),
   });
 }
 
@@ -45,7 +46,7 @@ export function createAppStore(name = 'poe-studio') {
       version: 1,
       storage: createJSONStorage(safeLocalStorage),
       // Small JSON only: the pool's bytes live in IndexedDB, never here.
-      partialize: (s) => ({ selected: s.selected, selections: s.selections, poolId: s.poolId, preferredBackend: s.preferredBackend }),
+      partialize: (s) => ({ selected: s.selected, selections: s.selections, poolId: s.poolId, preferredBackend: s.preferredBackend, detectUnknown: s.detectUnknown }),
     }),
   );
 }

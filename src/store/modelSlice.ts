@@ -90,7 +90,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
       }
       try {
         const t0 = performance.now();
-        const c = pool.consolidate(selected);
+        const c = pool.consolidate(selected, { unknown: get().detectUnknown });
         await c.predictLogits(new Uint8Array(c.imageBytes), 1); // warm-up so the first real frame is fast
         if (seq !== buildSeq) {
           c.dispose(); // a newer selection started its own build meanwhile
@@ -110,6 +110,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
           modelVersion: get().modelVersion + 1,
           memory: memoryStats(),
         });
+        void get().calibrateUnknown();
       } catch (e) {
         if (seq !== buildSeq) return; // a newer build owns the model now
         replace(null);

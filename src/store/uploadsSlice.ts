@@ -12,6 +12,9 @@ export interface Upload {
   status: 'decoding' | 'ready' | 'error';
   error: string | null;
   predictions: Prediction[];
+  /** The detector's p(known), and whether it says "none of these" (null: the model has no detector). */
+  known: number | null;
+  unknown: boolean;
 }
 
 export interface UploadsSlice {
@@ -33,9 +36,9 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
   /** Decoded pixels stay outside the state (they are re-used on every model rebuild). */
   const decoded = new Map<number, Decoded>();
   let nextId = 1;
-  const predict = async (d: Decoded): Promise<Prediction[]> => {
+  const predict = async (d: Decoded): Promise<Pick<Upload, 'predictions' | 'known' | 'unknown'>> => {
     const c = engine.model;
-    return c ? c.classify({ data: d.pixels, width: d.size, height: d.size }, 3) : [];
+    return c ? c.identify({ data: d.pixels, width: d.size, height: d.size }, 3) : { predictions: [], known: null, unknown: false };
   };
   const patch = (id: number, p: Partial<Upload>) => set({ uploads: get().uploads.map((u) => (u.id === id ? { ...u, ...p } : u)) });
   /** Decodes (again, when the pool's input changed since) and predicts one upload. */
@@ -50,12 +53,12 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
       decoded.set(id, d);
       patch(id, { thumbUrl: img.thumbUrl });
     }
-    patch(id, { status: 'ready', predictions: await predict(d) });
+    patch(id, { status: 'ready', ...(await predict(d)) });
   };
   return {
     uploads: [],
     addFiles: async (files) => {
-      const fresh = files.map((f) => ({ id: nextId++, name: f.name, thumbUrl: null, status: 'decoding' as const, error: null, predictions: [] }));
+      const fresh = files.map((f) => ({ id: nextId++, name: f.name, thumbUrl: null, status: 'decoding' as const, error: null, predictions: [], known: null, unknown: false }));
       set({ uploads: [...fresh, ...get().uploads] });
       // One at a time keeps the page responsive with hundreds of files.
       for (let i = 0; i < files.length; i++) {

@@ -13,6 +13,8 @@ export interface WebcamSlice {
   webcamOn: boolean;
   webcamError: string | null;
   webcamTop: Prediction[];
+  /** The detector's verdict on the last frame (known: null without a detector). */
+  webcamKnown: { known: number | null; unknown: boolean };
   webcamFps: number;
   webcamFrames: number;
   /** Changes whenever the camera starts or stops; the preview then asks for the stream (webcamStream()). */
@@ -37,7 +39,7 @@ export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState,
   let releaseWakeLock = () => {};
 
   /** Predicts frame after frame, one in flight at a time, until the session changes. */
-  async function loop(mine: number, video: HTMLVideoElement, publish: (p: Pick<WebcamSlice, 'webcamTop' | 'webcamCrop' | 'webcamFps'>) => void): Promise<void> {
+  async function loop(mine: number, video: HTMLVideoElement, publish: (p: Pick<WebcamSlice, 'webcamTop' | 'webcamKnown' | 'webcamCrop' | 'webcamFps'>) => void): Promise<void> {
     const stamps: number[] = [];
     while (mine === session) {
       await new Promise((r) => requestAnimationFrame(r));
@@ -46,8 +48,11 @@ export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState,
       const size = c.sizePx;
       const pixels = canvasRgb(centreCropTo(video, video.videoWidth, video.videoHeight, size), c.channels);
       let top: Prediction[];
+      let verdict: WebcamSlice['webcamKnown'];
       try {
-        top = await c.classify({ data: pixels, width: size, height: size }, TOP_K);
+        const r = await c.identify({ data: pixels, width: size, height: size }, TOP_K);
+        top = r.predictions;
+        verdict = { known: r.known, unknown: r.unknown };
       } catch {
         continue; // the model was swapped mid-frame (selection or backend change); the next frame uses the new one
       }
@@ -55,7 +60,7 @@ export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState,
       const now = performance.now();
       stamps.push(now);
       while (stamps.length && now - stamps[0] > 1000) stamps.shift();
-      publish({ webcamTop: top, webcamCrop: pixels, webcamFps: stamps.length });
+      publish({ webcamTop: top, webcamKnown: verdict, webcamCrop: pixels, webcamFps: stamps.length });
     }
     video.srcObject = null;
   }
@@ -66,6 +71,7 @@ export const createWebcamSlice = (engine: EngineHandles): StateCreator<AppState,
     webcamOn: false,
     webcamError: null,
     webcamTop: [],
+    webcamKnown: { known: null, unknown: false },
     webcamFps: 0,
     webcamFrames: 0,
     webcamSession: 0,

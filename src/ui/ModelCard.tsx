@@ -1,6 +1,7 @@
 import { BACKEND_ORDER, type BackendName } from '../ml/backend';
 import { useAppStore } from '../store';
 import { DeviceCheck } from './DeviceCheck';
+import { UnknownControl } from './UnknownControl';
 import { formatBytes } from './ProgressBar';
 
 export function ModelCard() {
@@ -26,6 +27,7 @@ export function ModelCard() {
           <dt>Built in</dt><dd data-testid="build-ms">{model.buildMs.toFixed(1)} ms (ready after first prediction: {model.readyMs.toFixed(1)} ms)</dd>
         </dl>
       )}
+      <UnknownControl />
       <div className="backend">
         <label>
           Backend{' '}

@@ -23,11 +23,16 @@ export function UploadTest() {
       {uploads.length > 0 && <button type="button" onClick={clearUploads}>Clear images</button>}
       <ul className="thumbs">
         {uploads.map((u) => (
-          <li key={u.id} data-upload={u.name} data-status={u.status}>
+          <li key={u.id} data-upload={u.name} data-status={u.status} data-unknown={u.unknown || undefined}>
             {u.thumbUrl ? <img src={u.thumbUrl} alt={u.name} width={96} height={96} /> : <div className="thumb-empty" />}
             <div className="thumb-name">{u.name}</div>
             {u.status === 'decoding' && <div>Reading…</div>}
             {u.error && <div className="error">{u.error}</div>}
+            {u.status === 'ready' && u.known !== null && (
+              <div className={u.unknown ? 'none-of-these' : 'known-score'}>
+                {u.unknown ? 'None of these' : 'One of yours'}: p(known) {(100 * u.known).toFixed(1)} %
+              </div>
+            )}
             <ol className="preds">
               {u.predictions.map((p) => <li key={p.label}><span>{p.label}</span> <span>{(100 * p.probability).toFixed(1)} %</span></li>)}
             </ol>

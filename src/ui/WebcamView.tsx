@@ -12,6 +12,7 @@ export function WebcamView({ full, setFull }: { full: boolean; setFull: (full: b
   const webcamSession = useAppStore((s) => s.webcamSession);
   const webcamStream = useAppStore((s) => s.webcamStream);
   const top = useAppStore((s) => s.webcamTop);
+  const verdict = useAppStore((s) => s.webcamKnown);
   const fps = useAppStore((s) => s.webcamFps);
   const frames = useAppStore((s) => s.webcamFrames);
   const crop = useAppStore((s) => s.webcamCrop);
@@ -34,6 +35,11 @@ export function WebcamView({ full, setFull }: { full: boolean; setFull: (full: b
           <span data-testid="webcam-fps" data-frames={frames}>{fps} frames/s</span>
           {full && <button type="button" onClick={() => setFull(false)}>Exit full screen</button>}
         </div>
+        {verdict.known !== null && (
+          <p className={verdict.unknown ? 'none-of-these' : 'known-score'} data-testid="webcam-known" data-unknown={verdict.unknown || undefined}>
+            {verdict.unknown ? 'None of these' : 'One of yours'}: p(known) {(100 * verdict.known).toFixed(0)} %
+          </p>
+        )}
         <TopBars top={top} />
       </div>
     </div>
