@@ -46,13 +46,15 @@ function keepColumns(kernel: tf.Tensor, bias: tf.Tensor, keep: number[]): tf.Ten
  */
 export const UNKNOWN_TEMPERATURE = 2;
 
-const fixedDense = (name: string, kernel: tf.Tensor2D): tf.layers.Layer => {
+/** A bias-free dense layer with fixed weights, applied to x (built by apply, so its weights get its name). */
+function fixedDense(name: string, kernel: tf.Tensor2D, x: tf.SymbolicTensor, own: tf.layers.Layer[]): tf.SymbolicTensor {
   const layer = tf.layers.dense({ units: kernel.shape[1], useBias: false, name, trainable: false });
-  layer.build([null, kernel.shape[0]]);
+  const y = layer.apply(x) as tf.SymbolicTensor;
   layer.setWeights([kernel]);
   kernel.dispose();
-  return layer;
-};
+  own.push(layer);
+  return y;
+}
 
 /**
  * Consolidates library + chosen experts into one LayersModel, train-free. Input: [N, size, size, channels]
@@ -121,10 +123,10 @@ function withUnknownDetector(pool: LoadedPool, plan: QueryPlan, custom: { id: st
   const keep = <T extends tf.layers.Layer>(l: T) => (own.push(l), l);
   const all = nodes.length > 1 ? keep(tf.layers.concatenate({ name: `q${q}_all_logits` })).apply(nodes.map((n) => n.logits)) as tf.SymbolicTensor : nodes[0].logits;
   // 0/1 matrices copy and sum columns exactly, in layers every runtime (and every export) has.
-  const logits = keep(fixedDense(`q${q}_chosen`, tf.tensor2d(chosen, [total, plan.labels.length]))).apply(all) as tf.SymbolicTensor;
-  const tempered = keep(fixedDense(`q${q}_temperature`, tf.tensor2d(scale, [total, total]))).apply(all) as tf.SymbolicTensor;
+  const logits = fixedDense(`q${q}_chosen`, tf.tensor2d(chosen, [total, plan.labels.length]), all, own);
+  const tempered = fixedDense(`q${q}_temperature`, tf.tensor2d(scale, [total, total]), all, own);
   const probs = keep(tf.layers.activation({ activation: 'softmax', name: `q${q}_softmax` })).apply(tempered) as tf.SymbolicTensor;
-  const known = keep(fixedDense(`q${q}_known`, tf.tensor2d(isChosen, [total, 1]))).apply(probs) as tf.SymbolicTensor;
+  const known = fixedDense(`q${q}_known`, tf.tensor2d(isChosen, [total, 1]), probs, own);
   const output = keep(tf.layers.concatenate({ name: `q${q}_logits_known` })).apply([logits, known]) as tf.SymbolicTensor;
   const model = tf.model({ inputs: graph.input, outputs: output, name: 'poe_consolidated_unknown' });
   let disposed = false;
