@@ -9,7 +9,8 @@ import { DEFAULT_POOL_DIR } from './lib/paths';
 import { poolCalibration } from './lib/calibration';
 import { evaluateTflite, withoutCalibrationImages, type TfliteResult } from './lib/tfliteEval';
 import type { TflitePrecision } from '../src/ml/tflite/export';
-import { evaluateUnknown, poolLogits, type UnknownResult } from './lib/unknownEval';
+import { detectorCost, evaluateUnknown, poolLogits, type UnknownResult } from './lib/unknownEval';
+import { UNKNOWN_TEMPERATURE } from '../src/ml/consolidate';
 import { loadSample } from '../src/io/sample';
 import { folderSource } from '../src/node';
 
@@ -28,7 +29,9 @@ equalisation (to measure what it brings).
 --unknown measures the "none of these" detector: known = the query's test images, unknown = every
 other test image; AUROC and FPR at 95 % TPR for max softmax, energy and the pool's p(known), the known
 images' top-1, and the threshold the app calibrates on the pool's sample (whose images are left out).
---report-split val measures on the CIFAR-100 validation split instead (where settings are chosen).
+--report-split val measures on the CIFAR-100 validation split instead (where settings are chosen);
+--temperature T scores with another temperature than the app's (2). It also times the first query's model
+at batch 1 with and without the detector.
 
        npm run evaluate -- --query people,vehicles_1 --custom apple --shots 20 [--json]
 --custom CLASS treats a CIFAR-100 class outside the query as the user's own class: trains a custom
@@ -74,7 +77,7 @@ const pct = (x: number) => (100 * x).toFixed(2);
 async function main() {
   const args = parseArgs(process.argv.slice(2),
     { query: '', combinations: '', size: '', pool: DEFAULT_POOL_DIR, data: '', json: false, backend: 'wasm',
-      format: 'tfjs', precision: 'float32,int8', 'no-equalize': false, unknown: false, custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
+      format: 'tfjs', precision: 'float32,int8', 'no-equalize': false, unknown: false, temperature: '', custom: '', shots: '20', 'negatives-per-class': '20', calibration: 'none,stats,joint', 'report-split': 'test',
       steps: '', lr: '', hidden: '', 'stats-weight': '', 'neg-weight': '', margin: '', 'negatives-per-step': '', seed: '1' }, USAGE);
   if (args.custom) return mainCustom(args);
   if (!args.query === !args.combinations) fatal('give exactly one of --query or --combinations', USAGE);
@@ -126,19 +129,23 @@ async function mainUnknown(pool: Pool, queries: string[][], args: Record<string,
     about = `${kept.labels.length} test images (${kept.removed} left out: the pool's sample images, which set the threshold)`;
   }
   if (!args.json) console.log(about);
+  const temperature = args.temperature === '' ? UNKNOWN_TEMPERATURE : Number(args.temperature);
+  if (!(temperature > 0)) fatal('--temperature must be a positive number');
   // The pool's logits once; each query's scores are columns of them (the detector's own graph is held equal to this in tests).
   const all = await poolLogits(pool, data);
   const onSample = sample ? await poolLogits(pool, { images: sample.images, labels: sample.labels }) : null;
   const results: UnknownResult[] = [];
   for (const q of queries) {
-    const r = evaluateUnknown(pool, all, q, onSample);
+    const r = evaluateUnknown(pool, all, q, onSample, temperature);
     results.push(r);
     if (!args.json) console.log(`[${q.join(', ')}] ${r.known} known, ${r.unknown} unknown; known top-1 ${pct(r.knownTop1)} %; AUROC / FPR95: `
       + Object.entries(r.scores).map(([k, v]) => `${k} ${pct(v.auroc)} / ${pct(v.fpr95)} %`).join(', ')
       + (r.calibrated ? `; calibrated on the sample: keeps ${pct(r.calibrated.knownKept)} % of known, rejects ${pct(r.calibrated.unknownRejected)} % of unknown` : ''));
   }
   const mean = (f: (r: UnknownResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
+  const cost = await detectorCost(pool, queries[0], data.images, Math.min(200, data.labels.length));
   const summary = {
+    temperature, costBatch1ImagesPerSecond: { query: queries[0], modelAlone: cost.plain, withDetector: cost.detector },
     knownTop1: mean((r) => r.knownTop1),
     ...Object.fromEntries((['maxSoftmax', 'energy', 'pool'] as const).map((k) => [k, { auroc: mean((r) => r.scores[k].auroc), fpr95: mean((r) => r.scores[k].fpr95) }])),
     ...(results[0].calibrated ? { calibrated: { knownKept: mean((r) => r.calibrated!.knownKept), unknownRejected: mean((r) => r.calibrated!.unknownRejected) } } : {}),
@@ -146,7 +153,10 @@ async function mainUnknown(pool: Pool, queries: string[][], args: Record<string,
   if (args.json) return console.log(JSON.stringify({ pool: { name: pool.manifest.name, version: pool.manifest.version }, split, images: about, queries: results.length, summary, results }, null, 2));
   const s = summary as { knownTop1: number; maxSoftmax: { auroc: number; fpr95: number }; energy: { auroc: number; fpr95: number }; pool: { auroc: number; fpr95: number } };
   console.log(`mean over ${results.length} queries: known top-1 ${pct(s.knownTop1)} %; AUROC / FPR95: max softmax ${pct(s.maxSoftmax.auroc)} / ${pct(s.maxSoftmax.fpr95)} %, `
-    + `energy ${pct(s.energy.auroc)} / ${pct(s.energy.fpr95)} %, pool ${pct(s.pool.auroc)} / ${pct(s.pool.fpr95)} %`);
+    + `energy ${pct(s.energy.auroc)} / ${pct(s.energy.fpr95)} %, pool ${pct(s.pool.auroc)} / ${pct(s.pool.fpr95)} % (T = ${temperature})`);
+  const c = summary.calibrated as { knownKept: number; unknownRejected: number } | undefined;
+  if (c) console.log(`threshold calibrated on the sample: keeps ${pct(c.knownKept)} % of known, rejects ${pct(c.unknownRejected)} % of unknown`);
+  console.log(`batch 1 [${queries[0].join(', ')}]: ${cost.plain.toFixed(0)} images/s alone, ${cost.detector.toFixed(0)} with the detector (${(cost.detector / cost.plain).toFixed(2)}x)`);
 }
 
 async function mainTflite(pool: Pool, all: { images: Uint8Array; labels: number[] }, queries: string[][], precisionList: string, poolDir: string, json: boolean, backend: string, equalize: boolean) {

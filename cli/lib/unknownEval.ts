@@ -69,7 +69,7 @@ const logSumExp = (values: ArrayLike<number>, scale = 1) => {
  * detector's log p(known) = logsumexp over the query's columns of logits/T minus logsumexp over all of them.
  * The same formula as the detector in the consolidated graph (consolidate.ts; a unit test holds them equal).
  */
-export function queryScores(all: PoolLogits, query: QueryPlan) {
+export function queryScores(all: PoolLogits, query: QueryPlan, temperature = UNKNOWN_TEMPERATURE) {
   const total = all.plan.labels.length;
   const col = new Map(all.plan.classIndices.map((k, j) => [k, j]));
   const cols = query.classIndices.map((k) => col.get(k)!);
@@ -79,7 +79,7 @@ export function queryScores(all: PoolLogits, query: QueryPlan) {
   const msp = new Float64Array(n);
   const energy = new Float64Array(n);
   const known = new Float64Array(n);
-  const t = 1 / UNKNOWN_TEMPERATURE;
+  const t = 1 / temperature;
   for (let i = 0; i < n; i++) {
     const row = all.logits.subarray(i * total, (i + 1) * total);
     const mine = cols.map((c) => row[c]);
@@ -92,13 +92,13 @@ export function queryScores(all: PoolLogits, query: QueryPlan) {
 }
 
 /** The three scores for one query on labelled images, and the app's sample-calibrated threshold applied to them. */
-export function evaluateUnknown(pool: Pool, all: PoolLogits, queryNames: string[], sample: PoolLogits | null): UnknownResult {
+export function evaluateUnknown(pool: Pool, all: PoolLogits, queryNames: string[], sample: PoolLogits | null, temperature = UNKNOWN_TEMPERATURE): UnknownResult {
   const c = pool.consolidate(queryNames);
   const plan = c.plan;
   c.dispose();
   const chosen = new Set(plan.classIndices);
   const column = new Map(plan.classIndices.map((k, j) => [k, j]));
-  const s = queryScores(all, plan);
+  const s = queryScores(all, plan, temperature);
   const guess = argmaxRows(s.logits, plan.labels.length);
   const isKnown = all.labels.map((l) => chosen.has(l));
   const pick = (v: ArrayLike<number>, want: boolean) => Array.from(v).filter((_, i) => isKnown[i] === want);
@@ -107,7 +107,7 @@ export function evaluateUnknown(pool: Pool, all: PoolLogits, queryNames: string[
   let calibrated: UnknownResult['calibrated'] = null;
   if (sample) {
     // As TaskModel.calibrateUnknown: the p(known) that keeps 95 % of the sample images of the chosen classes.
-    const mine = Array.from(queryScores(sample, plan).known).filter((_, i) => chosen.has(sample.labels[i])).sort((a, b) => a - b);
+    const mine = Array.from(queryScores(sample, plan, temperature).known).filter((_, i) => chosen.has(sample.labels[i])).sort((a, b) => a - b);
     const threshold = mine[Math.floor(0.05 * mine.length)];
     calibrated = { threshold: Math.exp(threshold), knownKept: pick(s.known, true).filter((p) => p >= threshold).length / knownIdx.length,
       unknownRejected: pick(s.known, false).filter((p) => p < threshold).length / (all.labels.length - knownIdx.length) };
@@ -121,4 +121,22 @@ export function evaluateUnknown(pool: Pool, all: PoolLogits, queryNames: string[
     },
     calibrated,
   };
+}
+
+/** Images a second at batch 1 (classify, one image a call) of the query's model alone and with the detector, measured in turn. */
+export async function detectorCost(pool: Pool, query: string[], images: Uint8Array, count: number): Promise<{ plain: number; detector: number }> {
+  const rate = async (unknown: boolean) => {
+    const c = pool.consolidate(query, { unknown });
+    const per = c.imageBytes;
+    const one = (i: number) => ({ data: images.subarray(i * per, (i + 1) * per), width: c.sizePx, height: c.sizePx });
+    for (let i = 0; i < 5; i++) await c.identify(one(i));
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) await c.identify(one(i));
+    const r = count / ((performance.now() - t0) / 1000);
+    c.dispose();
+    return r;
+  };
+  const plain = await rate(false);
+  const detector = await rate(true);
+  return { plain: (plain + (await rate(false))) / 2, detector };
 }

@@ -112,12 +112,22 @@ export class TaskModel implements ConsolidatedModel {
    * Sets the detector's threshold from labelled images (the pool's sample): the p(known) that keeps `keep`
    * (95 %) of the images of the chosen classes. Reports what that threshold does on these images.
    */
-  async calibrateUnknown(images: Uint8Array, classIndex: ArrayLike<number>, keep = 0.95): Promise<UnknownCalibration> {
-    const known = await this.predictKnown(images);
+  async calibrateUnknown(images: Uint8Array, classIndex: ArrayLike<number>, keep = 0.95, maxOthers = 400): Promise<UnknownCalibration> {
+    this.live();
     const chosen = new Set(this.plan.classIndices);
-    const mine = Array.from(known).filter((_, i) => chosen.has(classIndex[i])).sort((a, b) => a - b);
-    const others = Array.from(known).filter((_, i) => !chosen.has(classIndex[i]));
-    if (!mine.length) throw new PoeError('IMAGE_INVALID', 'calibrateUnknown() needs images of the chosen classes; none of the given images is one.');
+    const mineIdx: number[] = [];
+    const otherIdx: number[] = [];
+    for (let i = 0; i < classIndex.length; i++) (chosen.has(classIndex[i]) ? mineIdx : otherIdx).push(i);
+    if (!mineIdx.length) throw new PoeError('IMAGE_INVALID', 'calibrateUnknown() needs images of the chosen classes; none of the given images is one.');
+    // The threshold needs only the chosen classes' images; an even spread of the others shows what it rejects.
+    const step = Math.max(1, Math.ceil(otherIdx.length / maxOthers));
+    const spread = otherIdx.filter((_, j) => j % step === 0);
+    const per = this.imageBytes;
+    const pick = new Uint8Array((mineIdx.length + spread.length) * per);
+    [...mineIdx, ...spread].forEach((src, j) => pick.set(images.subarray(src * per, (src + 1) * per), j * per));
+    const known = await this.predictKnown(pick, mineIdx.length + spread.length);
+    const mine = Array.from(known.subarray(0, mineIdx.length)).sort((a, b) => a - b);
+    const others = Array.from(known.subarray(mineIdx.length));
     const threshold = mine[Math.min(mine.length - 1, Math.floor((1 - keep) * mine.length))];
     this.unknown!.threshold = threshold;
     return { threshold, knownImages: mine.length, knownKept: mine.filter((p) => p >= threshold).length / mine.length,

@@ -19,7 +19,7 @@ export interface UnknownSlice {
 }
 
 export const createUnknownSlice = (engine: EngineHandles, getSample: () => Promise<Sample>): StateCreator<AppState, [], [], UnknownSlice> => (set, get) => ({
-  detectUnknown: true,
+  detectUnknown: false,
   unknownCalibration: null,
   unknownNote: null,
   unknownThreshold: 0,

@@ -139,6 +139,20 @@ describe('built-in check, download and offline use (wasm)', () => {
     await page.check('[data-format="tfjs"] input');
   });
 
+  it('says "none of these" once switched on, with a threshold set on the sample that a slider moves', async () => {
+    await page.check('[data-testid="unknown-control"] input[type="checkbox"]');
+    const note = await page.waitForSelector('[data-testid="unknown-calibration"]', { timeout: 120_000 });
+    expect(await note.textContent()).toMatch(/keep 9\d % of your classes’ 120 images; it turns away \d+ % of the \d+ images of other classes/);
+    await page.waitForFunction(() => document.querySelectorAll('li[data-upload] :is(.known-score, .none-of-these)').length === 8);
+    const verdicts = await page.$$eval('li[data-upload]', (els) => els.map((el) => el.querySelector(':is(.known-score, .none-of-these)')!.textContent));
+    expect(verdicts.every((v) => /^(None of these|One of yours): p\(known\) [\d.]+ %$/.test(v ?? ''))).toBe(true);
+    await page.locator('[data-testid="unknown-control"] input[type="range"]').fill('1');
+    await page.waitForFunction(() => document.querySelectorAll('li[data-upload][data-unknown="true"]').length === 8);
+    expect(await page.textContent('[data-testid="unknown-threshold"]')).toBe('100.0 %');
+    await page.uncheck('[data-testid="unknown-control"] input[type="checkbox"]');
+    await page.waitForFunction(() => document.querySelectorAll('li[data-upload] :is(.known-score, .none-of-these)').length === 0);
+  });
+
   it('works after a reload with the server gone (service worker + IndexedDB)', async () => {
     // Playwright's setOffline bypasses service workers, so cut the network for real: stop the server.
     const server = await servePreview();
