@@ -48,7 +48,8 @@ export const createUnknownSlice = (engine: EngineHandles, getSample: () => Promi
       set({ unknownCalibration: cal, unknownThreshold: cal.threshold });
       void get().repredictUploads();
     } catch (e) {
-      if (engine.model === c) set({ unknownNote: `"None of these" is off for this model: its threshold is set on the pool's sample images, and ${(e as Error).message}` });
+      const why = (e as Error).message;
+      if (engine.model === c) set({ unknownNote: `"None of these" is off for this model: its threshold is set on the pool's sample images. ${why}` });
     }
   },
 });
