@@ -1,4 +1,5 @@
 import { isPoeError, PoeError } from '../src/ml/errors';
+import { pickImages } from '../src/ml/imageInput';
 import { openPool, useNodeBackend, type NodeBackend, type Pool } from '../src/node';
 import { fatal, parseArgs } from './lib/args';
 import { dataDir, readSplit } from './lib/cifar';
@@ -49,9 +50,7 @@ function poolTestImages(pool: Pool, set: TestSet): { images: Uint8Array; labels:
   const keep = set.labels.flatMap((l, i) => (index.has(l) ? [i] : []));
   if (!keep.length) throw new PoeError('DATA_MISSING', `None of the test images belongs to a class of the pool ${pool.manifest.name} (the data's classes: ${[...new Set(set.labels)].slice(0, 5).join(', ')}, ...).`);
   const per = set.images.length / set.count;
-  const images = new Uint8Array(keep.length * per);
-  keep.forEach((src, j) => images.set(set.images.subarray(src * per, (src + 1) * per), j * per));
-  return { images, labels: keep.map((i) => index.get(set.labels[i])!) };
+  return { images: pickImages(set.images, per, keep), labels: keep.map((i) => index.get(set.labels[i])!) };
 }
 
 async function evaluateQuery(pool: Pool, test: { images: Uint8Array; labels: number[] }, query: string[]): Promise<QueryResult> {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { trainCustomClass } from '../../src/ml/customClass';
+import { pickImages } from '../../src/ml/imageInput';
 import { disposeNegatives, libraryFeatures, poolColumns, prepareNegatives } from '../../src/ml/customFeatures';
 import { rng, trainSoftmaxHead, type Calibration, type TrainOptions } from '../../src/ml/customTrain';
 import { PoeError } from '../../src/ml/errors';
@@ -48,9 +49,7 @@ function pick(split: CifarSplit, k: number, n: number, seed: number): number[] {
 }
 
 function gatherImages(split: CifarSplit, idx: number[]): Uint8Array {
-  const out = new Uint8Array(idx.length * 3072);
-  idx.forEach((src, j) => out.set(split.images.subarray(src * 3072, (src + 1) * 3072), j * 3072));
-  return out;
+  return pickImages(split.images, 3072, idx);
 }
 
 const seconds = (ms: number) => Math.round(ms) / 1000;

@@ -1,5 +1,6 @@
 import { compileTflite, tfliteLogits } from '../../src/io/litert';
 import { argmaxRows } from '../../src/ml/predict';
+import { pickImages } from '../../src/ml/imageInput';
 import type { TflitePrecision } from '../../src/ml/tflite/export';
 import type { Pool } from '../../src/node';
 import { startLiteRtNode } from '../../src/node/litert';
@@ -23,9 +24,7 @@ export function withoutCalibrationImages(test: LabelledImages, cal: PoolCalibrat
   const seen = new Set<string>();
   for (let i = 0; i < cal.count; i++) seen.add(Buffer.from(cal.images.subarray(i * per, (i + 1) * per)).toString('base64'));
   const keep = test.labels.flatMap((_, i) => (seen.has(Buffer.from(test.images.subarray(i * per, (i + 1) * per)).toString('base64')) ? [] : [i]));
-  const images = new Uint8Array(keep.length * per);
-  keep.forEach((src, j) => images.set(test.images.subarray(src * per, (src + 1) * per), j * per));
-  return { images, labels: keep.map((i) => test.labels[i]), removed: test.labels.length - keep.length };
+  return { images: pickImages(test.images, per, keep), labels: keep.map((i) => test.labels[i]), removed: test.labels.length - keep.length };
 }
 
 /** Top-1 of the query's exported .tflite files, run by Google's LiteRT.js, beside the TF.js model, on the query's test images. */
@@ -36,8 +35,7 @@ export async function evaluateTflite(pool: Pool, test: LabelledImages, query: st
     const column = new Map(c.plan.classIndices.map((k, j) => [k, j]));
     const per = test.images.length / test.labels.length;
     const keep = test.labels.flatMap((l, i) => (column.has(l) ? [i] : []));
-    const images = new Uint8Array(keep.length * per);
-    keep.forEach((src, j) => images.set(test.images.subarray(src * per, (src + 1) * per), j * per));
+    const images = pickImages(test.images, per, keep);
     const truth = keep.map((i) => column.get(test.labels[i])!);
     const top1 = (guess: Int32Array) => truth.reduce((n, t, i) => n + Number(guess[i] === t), 0) / truth.length;
     const tfjsGuess = argmaxRows(await c.predictLogits(images, keep.length), c.labels.length);

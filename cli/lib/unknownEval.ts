@@ -1,6 +1,6 @@
 import { UNKNOWN_TEMPERATURE } from '../../src/ml/consolidate';
 import { argmaxRows } from '../../src/ml/predict';
-import type { QueryPlan } from '../../src/ml/selection';
+import { planQuery, type QueryPlan } from '../../src/ml/selection';
 import type { Pool } from '../../src/node';
 import type { LabelledImages } from './tfliteEval';
 
@@ -93,9 +93,7 @@ export function queryScores(all: PoolLogits, query: QueryPlan, temperature = UNK
 
 /** The three scores for one query on labelled images, and the app's sample-calibrated threshold applied to them. */
 export function evaluateUnknown(pool: Pool, all: PoolLogits, queryNames: string[], sample: PoolLogits | null, temperature = UNKNOWN_TEMPERATURE): UnknownResult {
-  const c = pool.consolidate(queryNames);
-  const plan = c.plan;
-  c.dispose();
+  const plan = planQuery(pool.manifest, queryNames);
   const chosen = new Set(plan.classIndices);
   const column = new Map(plan.classIndices.map((k, j) => [k, j]));
   const s = queryScores(all, plan, temperature);

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { argmaxRows, predictLogits } from './predict';
+import { pickImages } from './imageInput';
 import type { QueryPlan } from './selection';
 
 export interface ClassAccuracy {
@@ -47,8 +48,7 @@ export async function measureAccuracy(c: Evaluable | EvaluableRuntime, images: U
   const per = sizePx * sizePx * channels;
   const evaluated: number[] = [];
   for (let i = 0; i < classIndex.length; i++) if (column.has(classIndex[i])) evaluated.push(i);
-  const subset = new Uint8Array(evaluated.length * per);
-  evaluated.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
+  const subset = pickImages(images, per, evaluated);
   const classes = c.labels.length;
   const out = 'logits' in c ? await c.logits(subset, evaluated.length) : await predictLogits(c.model, subset, evaluated.length, sizePx);
   // A model with the "none of these" detector has one column more (p(known)) after the logits.

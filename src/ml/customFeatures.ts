@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { consolidate } from './consolidate';
 import { predictLogits } from './predict';
+import { pickImages } from './imageInput';
 import { poolGraph } from './poolGraph';
 import type { LoadedPool } from './poolModels';
 import { channelCount } from './poolManifest';
@@ -90,8 +91,7 @@ export async function prepareNegatives(pool: LoadedPool, images: Uint8Array, lab
   const col = poolColumns(pool);
   const per = pool.manifest.input.sizePx ** 2 * channelCount(pool.manifest.input);
   const keep = Array.from({ length: count }, (_, i) => i).filter((i) => col.has(labels[i]));
-  const subset = new Uint8Array(keep.length * per);
-  keep.forEach((src, j) => subset.set(images.subarray(src * per, (src + 1) * per), j * per));
+  const subset = pickImages(images, per, keep);
   const n = keep.length;
   const features = await libraryFeatures(pool, subset, n);
   const logits = await poolLogits(pool, subset, n);

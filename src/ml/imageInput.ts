@@ -60,3 +60,10 @@ export function modelInput(image: ImageInput, size: number, channels = 3): tf.Te
     return x.expandDims(0) as tf.Tensor4D;
   });
 }
+
+/** The images at `indices` (each `perImage` bytes) of a packed NHWC uint8 batch, packed in that order. */
+export function pickImages(images: Uint8Array, perImage: number, indices: readonly number[]): Uint8Array {
+  const out = new Uint8Array(indices.length * perImage);
+  indices.forEach((src, j) => out.set(images.subarray(src * perImage, (src + 1) * perImage), j * perImage));
+  return out;
+}

@@ -3,7 +3,7 @@ import { measureAccuracy, type AccuracyReport } from './accuracy';
 import type { ConsolidatedModel } from './consolidate';
 import { PoeError } from './errors';
 import { modelFiles, type ModelFiles, type WeightPrecision } from './exportModel';
-import { modelInput, type ImageInput } from './imageInput';
+import { modelInput, pickImages, type ImageInput } from './imageInput';
 import { onnxFiles, type OnnxFiles } from './onnxExport';
 import { channelCount, imageKind, type PoolManifest } from './poolManifest';
 import { predictLogits, topK, type Prediction } from './predict';
@@ -83,7 +83,8 @@ export class TaskModel implements ConsolidatedModel {
     if (!Number.isInteger(count) || count < 0 || count * per !== images.length)
       throw new PoeError('IMAGE_INVALID',
         `predictLogits() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${per} bytes.`);
-    return this.unknown ? this.split(await predictLogits(this.model, images, count, this.sizePx, this.channels)).logits : predictLogits(this.model, images, count, this.sizePx, this.channels);
+    const out = await predictLogits(this.model, images, count, this.sizePx, this.channels);
+    return this.unknown ? this.split(out).logits : out;
   }
 
   /** Each image's p(known) from the detector (a model consolidated with `unknown: true`). */
@@ -122,10 +123,7 @@ export class TaskModel implements ConsolidatedModel {
     // The threshold needs only the chosen classes' images; an even spread of the others shows what it rejects.
     const step = Math.max(1, Math.ceil(otherIdx.length / maxOthers));
     const spread = otherIdx.filter((_, j) => j % step === 0);
-    const per = this.imageBytes;
-    const pick = new Uint8Array((mineIdx.length + spread.length) * per);
-    [...mineIdx, ...spread].forEach((src, j) => pick.set(images.subarray(src * per, (src + 1) * per), j * per));
-    const known = await this.predictKnown(pick, mineIdx.length + spread.length);
+    const known = await this.predictKnown(pickImages(images, this.imageBytes, [...mineIdx, ...spread]), mineIdx.length + spread.length);
     const mine = Array.from(known.subarray(0, mineIdx.length)).sort((a, b) => a - b);
     const others = Array.from(known.subarray(mineIdx.length));
     const threshold = mine[Math.min(mine.length - 1, Math.floor((1 - keep) * mine.length))];
