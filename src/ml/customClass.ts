@@ -3,6 +3,7 @@ import { checkLabel, MIN_CUSTOM_SHOTS, newCustomId, registerCustomExpert, type C
 import { libraryFeatures, poolLogits, type NegativeSet } from './customFeatures';
 import { trainCustomExpert, type TrainOptions } from './customTrain';
 import { PoeError } from './errors';
+import { roundToFloat16 } from './float16';
 import type { LoadedPool } from './poolModels';
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -41,7 +42,8 @@ export async function trainCustomClass(pool: LoadedPool, neg: NegativeSet, input
       label,
       hidden: r.hidden,
       featureShape: (pool.library.outputs[0].shape as number[]).slice(1),
-      weights: r.weights,
+      // Halves from the start: a shared link (float16) then rebuilds exactly the model its maker had.
+      weights: roundToFloat16(r.weights),
       pool: { name: pool.manifest.name, version: pool.manifest.version },
       shots: input.count,
       calibration: options.calibration ?? 'joint',

@@ -1,4 +1,5 @@
 import { CUSTOM_FILE_FORMAT, newCustomId, weightCount, type CustomExpertSpec } from './customExpert';
+import { fromBase64, toBase64 } from './base64';
 import { PoeError } from './errors';
 
 /** A custom class as kept (IndexedDB) and carried (export file): the trained expert and its images, to retrain. */
@@ -9,17 +10,6 @@ export interface StoredCustomClass {
 }
 
 export const CUSTOM_FILE_VERSION = 1;
-
-function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const s = atob(text);
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
 
 /** One JSON file holding custom classes (weights and training images), to move them to another device or browser. */
 export function customClassesFile(classes: StoredCustomClass[]): string {

@@ -21,7 +21,11 @@ export type PoeErrorCode =
   | 'PATH_INVALID'
   | 'ARCHIVE_INVALID'
   | 'POOL_URL'
-  | 'NETWORK';
+  | 'NETWORK'
+  // Shared links and project files: see io/recipe.ts.
+  | 'RECIPE_INVALID'
+  | 'RECIPE_VERSION'
+  | 'RECIPE_POOL';
 
 /** An error a user can read: a stable code for programs and one plain sentence for people. */
 export class PoeError extends Error {

@@ -15,3 +15,19 @@ export function float16Bits(v: Float32Array): Uint16Array {
   }
   return out;
 }
+
+/** float32 values of IEEE 754 half-precision bit patterns (exact: every half is a float32). */
+export function float16Values(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    out[i] = exp === 0 ? sign * mant * 2 ** -24 : exp === 31 ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+/** The values float16 can hold nearest to v: what survives a trip through float16Bits. */
+export const roundToFloat16 = (v: Float32Array): Float32Array => float16Values(float16Bits(v));
