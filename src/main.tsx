@@ -5,6 +5,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { configureWasm, BACKEND_ORDER, type BackendName } from './ml/backend';
 import { enableOffline } from './io/offline';
+import { isRecipeFragment } from './ml/recipe';
 import { appStore } from './store';
 import { App } from './ui/App';
 import './ui/app.css';
@@ -26,12 +27,28 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
+/** A shared model (#model=...): read once, then taken off the address so a reload keeps the user's later changes. */
+function takeRecipeFragment(): string | null {
+  if (!isRecipeFragment(location.hash)) return null;
+  const hash = location.hash;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return hash;
+}
+
 void (async () => {
   await appStore.getState().initBackend();
   void appStore.getState().requestPersistentStorage();
+  const shared = takeRecipeFragment();
+  if (shared) await appStore.getState().openRecipeLink(shared);
   await appStore.getState().loadPool();
   // ?pool=<folder URL>: the built-in pool stays in use unless that pool passes every check.
   const poolUrl = new URLSearchParams(location.search).get('pool');
   if (poolUrl) await appStore.getState().openPoolFromUrl(poolUrl);
+  await appStore.getState().followRecipe();
+  // A link pasted into this tab's address bar later.
+  addEventListener('hashchange', () => {
+    const hash = takeRecipeFragment();
+    if (hash) void appStore.getState().openRecipeLink(hash);
+  });
   if (import.meta.env.PROD) await enableOffline(() => appStore.setState({ appUpdateReady: true }));
 })();

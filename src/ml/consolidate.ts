@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { expertNode, poolGraph } from './poolGraph';
+import { expertNode, layerPrefix, poolGraph } from './poolGraph';
 import type { LoadedPool } from './poolModels';
 import { planQuery, type QueryPlan } from './selection';
 
@@ -76,7 +76,7 @@ export function consolidate(pool: LoadedPool, names: readonly string[], options:
   const logits = plan.parts.map((part, k) => {
     if (part.whole) return nodes[k].logits;
     const [kernel, bias] = nodes[k].fc.getWeights();
-    const dense = tf.layers.dense({ units: part.keep.length, name: `q${q}_${part.expert}_fc` });
+    const dense = tf.layers.dense({ units: part.keep.length, name: `q${q}_${layerPrefix(part.expert, k)}fc` });
     const out = dense.apply(nodes[k].pooled) as tf.SymbolicTensor;
     const weights = keepColumns(kernel, bias, part.keep);
     dense.setWeights(weights);

@@ -32,7 +32,7 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
 }
 
 /** Expert names are free text ("boats / dogs"); TF.js layer names take only [A-Za-z0-9_.-]. */
-function layerPrefix(name: string, index: number): string {
+export function layerPrefix(name: string, index: number): string {
   return /^[A-Za-z0-9_.-]+$/.test(name) ? `${name}_` : `expert${index}_${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}_`;
 }
 

@@ -37,6 +37,10 @@ export interface CustomSlice {
   importCustom: (file: File) => Promise<void>;
   /** Puts the stored classes into the freshly loaded pool (called by loadPool). */
   restoreCustom: () => Promise<void>;
+  /** Adds classes a shared link or project carries; one already here (same id) is kept, gaining images it lacked. */
+  adoptCustomClasses: (classes: StoredCustomClass[]) => Promise<void>;
+  /** The stored classes (weights and training images), e.g. for a project file. */
+  storedCustomClasses: () => ReadonlyMap<string, StoredCustomClass>;
 }
 
 const concat = (parts: Uint8Array[]) => {
@@ -45,6 +49,14 @@ const concat = (parts: Uint8Array[]) => {
   for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 };
+
+/** The label, or "label (2)", "label (3)"... when a pool class or another custom class has it. */
+function freeLabel(label: string, taken: Set<string>): string {
+  let free = label;
+  for (let k = 2; taken.has(free); k++) free = `${label} (${k})`;
+  taken.add(free);
+  return free;
+}
 
 export const createCustomSlice = (engine: EngineHandles, getSample: () => Promise<Sample>): StateCreator<AppState, [], [], CustomSlice> => (set, get) => {
   /** Off-state data: draft pixels, each class's training images, negatives per loaded pool. */
@@ -64,6 +76,7 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
     }
     return n;
   };
+  const takenLabels = (pool: Pool) => new Set([...pool.manifest.classes.map((c) => c.name), ...pool.manifest.experts.map((e) => e.name), ...info().map((c) => c.label)]);
   const info = (): CustomClassInfo[] => [...stored.values()].map(({ spec }) => ({ id: spec.id, label: spec.label, shots: spec.shots, trainMs: spec.trainMs }));
   const persist = async () => {
     const pool = engine.pool;
@@ -112,9 +125,13 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
   };
   /** Classes trained on another version of the pool are retrained on their images, in the background. */
   const retrainStale = (stale: StoredCustomClass[]) => {
-    if (!stale.length) return;
+    const blind = stale.filter((c) => c.images.length === 0);
+    if (blind.length)
+      set({ customError: `${blind.map((c) => `“${c.spec.label}”`).join(', ')} came from a shared link without ${blind.length > 1 ? 'their' : 'its'} training images and ${blind.length > 1 ? 'were' : 'was'} made for another version of this pool, so ${blind.length > 1 ? 'they are' : 'it is'} left out. Open the project file that has the images, or train ${blind.length > 1 ? 'them' : 'it'} again.` });
+    const able = stale.filter((c) => c.images.length > 0);
+    if (!able.length) return;
     void (async () => {
-      for (const c of stale) await train(c.spec.label, c.images, c.spec.id).catch((e) => set({ customError: (e as Error).message }));
+      for (const c of able) await train(c.spec.label, c.images, c.spec.id).catch((e) => set({ customError: (e as Error).message }));
     })();
   };
   return {
@@ -198,13 +215,10 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       if (!pool) return;
       try {
         const classes = parseCustomClassesFile(await file.text(), size(), channels());
-        const taken = new Set([...pool.manifest.classes.map((c) => c.name), ...pool.manifest.experts.map((e) => e.name), ...info().map((c) => c.label)]);
+        const taken = takenLabels(pool);
         const stale: StoredCustomClass[] = [];
         for (const c of classes) {
-          let label = c.spec.label;
-          for (let k = 2; taken.has(label); k++) label = `${c.spec.label} (${k})`;
-          taken.add(label);
-          c.spec.label = label;
+          c.spec.label = freeLabel(c.spec.label, taken);
           stored.set(c.spec.id, c);
           if (c.spec.pool.version === pool.manifest.version) pool.addCustomClass(c.spec);
           else stale.push(c);
@@ -239,5 +253,26 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       set({ customClasses: info() });
       retrainStale(stale);
     },
+
+    adoptCustomClasses: async (classes) => {
+      const pool = engine.pool;
+      if (!pool) return;
+      const taken = takenLabels(pool);
+      for (const c of classes) {
+        const have = stored.get(c.spec.id);
+        if (have && pool.customClasses.has(c.spec.id)) {
+          if (!have.images.length && c.images.length) have.images = c.images;
+          continue;
+        }
+        // New here, or kept from an older pool version and left out: the recipe's weights fit this pool.
+        c.spec.label = have ? have.spec.label : freeLabel(c.spec.label, taken);
+        if (have && !c.images.length) c.images = have.images;
+        pool.addCustomClass(c.spec);
+        stored.set(c.spec.id, c);
+      }
+      await persist();
+    },
+
+    storedCustomClasses: () => stored,
   };
 };

@@ -11,9 +11,10 @@ import { createWebcamSlice, type WebcamSlice } from './webcamSlice';
 import { createCustomSlice, type CustomSlice } from './customSlice';
 import { createPoolOpenSlice, type PoolOpenSlice } from './poolOpenSlice';
 import { createUnknownSlice, type UnknownSlice } from './unknownSlice';
+import { createShareSlice, type ShareSlice } from './shareSlice';
 import type { EngineHandles } from './engine';
 
-export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice & PoolOpenSlice & UnknownSlice;
+export type AppState = PoolSlice & SelectionSlice & ModelSlice & UploadsSlice & CheckSlice & WebcamSlice & CustomSlice & PoolOpenSlice & UnknownSlice & ShareSlice;
 
 /** localStorage may be blocked (privacy modes); the app then keeps the selection in memory only. */
 function safeLocalStorage() {
@@ -35,6 +36,7 @@ function appState(): StateCreator<AppState> {
     ...createPoolSlice(engine)(...a), ...createSelectionSlice(engine)(...a), ...createModelSlice(engine)(...a),
     ...createUploadsSlice(engine)(...a), ...createCheckSlice(engine, getSample)(...a), ...createWebcamSlice(engine)(...a),
     ...createCustomSlice(engine, getSample)(...a), ...createPoolOpenSlice(...a), ...createUnknownSlice(engine, getSample)(...a),
+    ...createShareSlice(engine)(...a),
   });
 }
 

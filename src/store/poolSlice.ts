@@ -136,6 +136,7 @@ export const createPoolSlice = (engine: EngineHandles): StateCreator<AppState, [
       const mine = before === undefined || before === name ? selected : (saved[name] ?? []);
       set({ ...state, selections: saved, selected: mine, poolStatus: 'ready', manifest: pool.manifest, poolBytes: pool.bytes, poolError: null });
       await get().restoreCustom(); // the user's own classes, before the selection is checked against the pool
+      await get().applyPendingRecipe(); // a shared link or project for this pool sets the selection
       get().dropUnknownSelection();
       await get().buildModel();
       // Graft the remaining experts while the user looks at the page, so later queries pay nothing for them.

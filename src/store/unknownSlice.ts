@@ -45,9 +45,17 @@ export const createUnknownSlice = (engine: EngineHandles, getSample: () => Promi
       const s = await getSample();
       const cal = await c.calibrateUnknown(s.images, s.labels);
       if (engine.model !== c) return; // a newer model was built meanwhile
-      set({ unknownCalibration: cal, unknownThreshold: cal.threshold });
+      // A shared model's threshold is part of it: it replaces the calibrated one once.
+      const shared = get().recipeThreshold;
+      if (shared !== null) c.unknown.threshold = shared;
+      set({ unknownCalibration: cal, unknownThreshold: c.unknown.threshold, recipeThreshold: null });
       void get().repredictUploads();
     } catch (e) {
+      const shared = get().recipeThreshold;
+      if (shared !== null && engine.model === c) {
+        c.unknown.threshold = shared; // a shared model's threshold needs no calibration
+        return set({ unknownThreshold: shared, recipeThreshold: null });
+      }
       const why = (e as Error).message;
       if (engine.model === c) set({ unknownNote: `"None of these" is off for this model: its threshold is set on the pool's sample images. ${why}` });
     }

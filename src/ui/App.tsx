@@ -7,6 +7,8 @@ import { BuiltInCheck } from './BuiltInCheck';
 import { DownloadPanel } from './DownloadPanel';
 import { AppUpdate } from './AppUpdate';
 import { CustomClassPanel } from './CustomClassPanel';
+import { RecipeNotice } from './RecipeNotice';
+import { SharePanel } from './SharePanel';
 
 export function App() {
   return (
@@ -16,6 +18,7 @@ export function App() {
         <p>Pick the classes you need; get a small classifier built from a pool of experts in milliseconds, on your device, with no training.</p>
       </header>
       <PoolPanel />
+      <RecipeNotice />
       <main className="columns">
         <ClassPicker />
         <div className="stack">
@@ -25,6 +28,7 @@ export function App() {
           <UploadTest />
           <BuiltInCheck />
           <DownloadPanel />
+          <SharePanel />
         </div>
       </main>
       <AppUpdate />

@@ -13,7 +13,7 @@ import { readReference } from '../unit/helpers';
 import { launchChromium } from '../../harness/chromium';
 import { encodePng } from '../../harness/png';
 import { servePreview } from '../../harness/previewServer';
-import { modelWithClasses, poolReady } from './pages';
+import { modelWithClasses, poolReady, waitUntilOffline } from './pages';
 
 const baseUrl = inject('baseUrl');
 /** Values a row of a downloaded model's output: the logits, and p(known) after them when it has the detector. */
@@ -164,14 +164,7 @@ describe('built-in check, download and offline use (wasm)', () => {
       await poolReady(p);
       await p.check('input[data-task="vehicles_2"]');
       await modelWithClasses(p, 5);
-      // page.evaluate awaits promises (waitForFunction would take a pending promise as truthy).
-      const offlineReady = () => p.evaluate(async () => {
-        const name = (await caches.keys()).find((k) => k.startsWith('poe-app-'));
-        const keys = name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname) : [];
-        return navigator.serviceWorker.controller !== null && keys.includes('/') && keys.some((k) => k.endsWith('.js'));
-      });
-      for (let i = 0; i < 150 && !(await offlineReady()); i++) await p.waitForTimeout(200);
-      expect(await offlineReady()).toBe(true);
+      await waitUntilOffline(p);
       await server.close();
       expect(await fetch(url).then(() => 'up', () => 'down')).toBe('down');
       await p.reload();

@@ -26,3 +26,15 @@ export async function showClasses(p: Page, task: string, { touch = false } = {})
   await (touch ? p.tap(button) : p.click(button));
   await p.waitForSelector(`#classes-${task}:not([hidden])`);
 }
+
+/** Whether the service worker controls the page and has cached the app (and, when asked, a file ending so). */
+export async function waitUntilOffline(p: Page, alsoCached?: string): Promise<void> {
+  // page.evaluate awaits promises (waitForFunction would take a pending promise as truthy).
+  const ready = () => p.evaluate(async (also) => {
+    const name = (await caches.keys()).find((k) => k.startsWith('poe-app-'));
+    const keys = name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname) : [];
+    return navigator.serviceWorker.controller !== null && keys.includes('/') && keys.some((k) => k.endsWith('.js')) && (!also || keys.some((k) => k.endsWith(also)));
+  }, alsoCached);
+  for (let i = 0; i < 150 && !(await ready()); i++) await p.waitForTimeout(200);
+  if (!(await ready())) throw new Error('the service worker did not cache the app within 30 s');
+}

@@ -80,3 +80,16 @@ describe('a 28 x 28 grey pool', () => {
     expect(() => parseCustomClassesFile(text, 28, 3)).toThrow(/not 28 x 28 RGB: the file was made for another pool/);
   });
 });
+
+describe('the built-in Fashion-MNIST pool', () => {
+  it('takes single classes of experts whose names are free text ("T-shirt/top / Pullover / ...")', async () => {
+    const fashion = await openPool(path.join(REPO_ROOT, 'public', 'pools', 'fashion-mnist'));
+    const expert = fashion.manifest.experts.find((e) => /[^A-Za-z0-9_.-]/.test(e.name))!;
+    const [a, b] = fashion.manifest.classes.filter((c) => c.task === expert.name);
+    const m = fashion.consolidate([a.name, b.name]);
+    expect(m.labels).toEqual([a.name, b.name]);
+    expect((await m.predictLogits(new Uint8Array(2 * 28 * 28).fill(90), 2)).every(Number.isFinite)).toBe(true);
+    m.dispose();
+    fashion.dispose();
+  });
+});
