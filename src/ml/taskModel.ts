@@ -89,11 +89,16 @@ export class TaskModel implements ConsolidatedModel {
 
   /** Each image's p(known) from the detector (a model consolidated with `unknown: true`). */
   async predictKnown(images: Uint8Array, count = images.length / this.imageBytes): Promise<Float32Array> {
+    return (await this.predictWithKnown(images, count)).known;
+  }
+
+  /** The logits and p(known) of each image in one pass (a model with the detector). */
+  async predictWithKnown(images: Uint8Array, count = images.length / this.imageBytes): Promise<{ logits: Float32Array; known: Float32Array }> {
     this.live();
     if (!this.unknown) throw new PoeError('EXPORT_UNSUPPORTED', 'This model has no "none of these" detector: consolidate with { unknown: true }.');
     if (!Number.isInteger(count) || count < 0 || count * this.imageBytes !== images.length)
       throw new PoeError('IMAGE_INVALID', `predictKnown() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${this.imageBytes} bytes.`);
-    return this.split(await predictLogits(this.model, images, count, this.sizePx, this.channels)).known;
+    return this.split(await predictLogits(this.model, images, count, this.sizePx, this.channels));
   }
 
   /** Rows of [logits..., p(known)] into the logits and the p(known) column. */

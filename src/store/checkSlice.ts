@@ -5,6 +5,9 @@ import { saveBytes, zipModel } from '../io/modelZip';
 import { measureAccuracy } from '../ml/accuracy';
 import type { WeightPrecision } from '../ml/exportModel';
 import { loadModelFiles } from '../ml/loadModelFiles';
+import { pickImages } from '../ml/imageInput';
+import { argmaxRows } from '../ml/predict';
+import type { TaskModel } from '../ml/taskModel';
 import type { Pool } from '../ml/pool';
 import { channelCount, imageKind } from '../ml/poolManifest';
 import type { EngineHandles } from './engine';
@@ -22,7 +25,22 @@ export interface CheckResult {
   outcomes: Outcome[];
   /** The outcomes whose prediction is wrong. */
   mistakes: Outcome[];
+  /** With the "none of these" detector: the matrix gains NONE_OF_THESE as a row (images of other classes) and a column. */
+  unknown: CheckUnknown | null;
 }
+
+export interface CheckUnknown {
+  threshold: number;
+  knownImages: number;
+  knownKept: number;
+  otherImages: number;
+  othersRejected: number;
+}
+
+/** The row and column of the built-in check for images of classes outside the model. */
+export const NONE_OF_THESE = 'none of these';
+/** Images of other classes the check runs, spread evenly over the sample. */
+const MAX_OTHER_IMAGES = 1000;
 
 export interface Outcome {
   sample: number;
@@ -71,6 +89,30 @@ const LITERT_DIR = `${import.meta.env.BASE_URL}litert/`;
 
 const calibrationOf = (s: Sample) => ({ images: s.images, count: s.count, about: `sample images of the pool (${s.about})` });
 
+/**
+ * Marks the chosen classes' images the detector turns away as NONE_OF_THESE, and adds images of the
+ * other classes (truth NONE_OF_THESE) with what the model says of them.
+ */
+async function detectorOutcomes(c: TaskModel, s: Sample, outcomes: Outcome[]): Promise<CheckUnknown> {
+  const threshold = c.unknown!.threshold;
+  const per = c.imageBytes;
+  const mine = await c.predictKnown(pickImages(s.images, per, outcomes.map((o) => o.sample)), outcomes.length);
+  outcomes.forEach((o, i) => mine[i] < threshold && (o.predicted = NONE_OF_THESE));
+  const chosen = new Set(c.plan.classIndices);
+  const all = Array.from(s.labels.keys()).filter((i) => !chosen.has(s.labels[i]));
+  const step = Math.max(1, all.length / MAX_OTHER_IMAGES);
+  const others = Array.from({ length: Math.min(all.length, MAX_OTHER_IMAGES) }, (_, k) => all[Math.floor(k * step)]);
+  const { logits, known } = await c.predictWithKnown(pickImages(s.images, per, others), others.length);
+  const said = argmaxRows(logits, c.labels.length, c.labels.length);
+  others.forEach((sample, i) => outcomes.push({ sample, truth: NONE_OF_THESE, predicted: known[i] < threshold ? NONE_OF_THESE : c.labels[said[i]] }));
+  const kept = mine.filter((p) => p >= threshold).length;
+  const rejected = Array.from(known).filter((p) => p < threshold).length;
+  return {
+    threshold, knownImages: mine.length, knownKept: mine.length ? kept / mine.length : NaN,
+    otherImages: others.length, othersRejected: others.length ? rejected / others.length : NaN,
+  };
+}
+
 /** The pool's sample images, read once per pool; a failed read is tried again next time. */
 export function sampleLoader(engine: EngineHandles): () => Promise<Sample> {
   const samples = new WeakMap<Pool, Promise<Sample>>();
@@ -115,14 +157,16 @@ export const createCheckSlice = (engine: EngineHandles, getSample: () => Promise
       const s = await getSample();
       const r = await c.evaluate(s.images, s.labels);
       const wrong = new Map(r.mistakes.map((m) => [m.index, m.predicted]));
-      const outcomes = r.evaluated.map((sample) => {
+      const outcomes: Outcome[] = r.evaluated.map((sample) => {
         const truth = s.classNames[s.labels[sample]];
         return { sample, truth, predicted: wrong.get(sample) ?? truth };
       });
+      // top-1 is the classes' own (nothing rejected); the detector's verdicts go into the matrix beside it.
+      const unknown = c.unknown ? await detectorOutcomes(c, s, outcomes) : null;
       set({
         check: {
           modelVersion: version, images: r.images, correct: r.correct, top1: r.top1, crossExpertErrors: r.crossExpertErrors,
-          labels: c.labels, outcomes, mistakes: outcomes.filter((o) => o.predicted !== o.truth),
+          labels: unknown ? [...c.labels, NONE_OF_THESE] : c.labels, outcomes, mistakes: outcomes.filter((o) => o.predicted !== o.truth), unknown,
         },
       });
     } catch (e) {

@@ -18,13 +18,14 @@ export function BuiltInCheck() {
   const getSample = useAppStore((s) => s.getSample);
   const hasModel = useAppStore((s) => s.model !== null);
   const modelVersion = useAppStore((s) => s.modelVersion);
+  const threshold = useAppStore((s) => s.unknownThreshold);
   const [sample, setSample] = useState<Sample | null>(null);
   const [picked, setPicked] = useState<CheckPick | null>(null);
   useEffect(() => {
     setPicked(null);
     if (check) void getSample().then(setSample, () => setSample(null));
   }, [check, getSample]);
-  const current = check && check.modelVersion === modelVersion;
+  const current = check && check.modelVersion === modelVersion && (!check.unknown || check.unknown.threshold === threshold);
   return (
     <section className="panel check" aria-label="Built-in check">
       <h2>Built-in check</h2>
@@ -39,6 +40,13 @@ export function BuiltInCheck() {
             <strong>{(100 * check.top1).toFixed(1)} %</strong> top-1: {check.correct} of {check.images} images right;{' '}
             {check.crossExpertErrors} of the {check.images - check.correct} errors picked a class of another expert.
           </p>
+          {check.unknown && (
+            <p data-testid="check-unknown" data-kept={check.unknown.knownKept} data-rejected={check.unknown.othersRejected}>
+              “None of these” at p(known) {(100 * check.unknown.threshold).toFixed(1)} %: keeps {(100 * check.unknown.knownKept).toFixed(1)} % of
+              the {check.unknown.knownImages} images of your classes and turns away {(100 * check.unknown.othersRejected).toFixed(1)} % of
+              {' '}{check.unknown.otherImages} images of other classes (the last row and column).
+            </p>
+          )}
           {check.labels.length <= MATRIX_MAX_CLASSES
             ? <ConfusionMatrix labels={check.labels} outcomes={check.outcomes} picked={picked} pick={setPicked} />
             : <ClassAccuracyBars labels={check.labels} outcomes={check.outcomes} picked={picked} pick={setPicked} />}
@@ -57,7 +65,7 @@ export function BuiltInCheck() {
           )}
         </>
       )}
-      {check && !current && <p className="notice">The selection changed: measure again.</p>}
+      {check && !current && <p className="notice">{check.modelVersion === modelVersion ? 'The threshold changed' : 'The selection changed'}: measure again.</p>}
     </section>
   );
 }

@@ -146,7 +146,16 @@ describe('built-in check, download and offline use (wasm)', () => {
     await page.waitForFunction(() => document.querySelectorAll('li[data-upload] :is(.known-score, .none-of-these)').length === 8);
     const verdicts = await page.$$eval('li[data-upload]', (els) => els.map((el) => el.querySelector(':is(.known-score, .none-of-these)')!.textContent));
     expect(verdicts.every((v) => /^(None of these|One of yours): p\(known\) [\d.]+ %$/.test(v ?? ''))).toBe(true);
+    // The built-in check adds a "none of these" row (images of the other classes) and column.
+    await page.click('text=Measure accuracy on the selected classes');
+    const figures = await page.waitForSelector('[data-testid="check-unknown"]', { timeout: 60_000 });
+    expect(await figures.textContent()).toMatch(/keeps 9\d\.\d % of the 120 images of your classes and turns away \d+\.\d % of 1000 images of other classes/);
+    expect(Number(await figures.getAttribute('data-rejected'))).toBeGreaterThan(0.5);
+    const heads = await page.$$eval('[data-testid="confusion-matrix"] tbody th', (els) => els.map((e) => e.textContent));
+    expect(heads.at(-1)).toBe('none of these');
+    expect(await page.$('[data-cell="none of these|none of these"]')).not.toBeNull();
     await page.locator('[data-testid="unknown-control"] input[type="range"]').fill('1');
+    await page.waitForSelector('text=The threshold changed: measure again');
     await page.waitForFunction(() => document.querySelectorAll('li[data-upload][data-unknown="true"]').length === 8);
     expect(await page.textContent('[data-testid="unknown-threshold"]')).toBe('100.0 %');
     await page.uncheck('[data-testid="unknown-control"] input[type="checkbox"]');
