@@ -10,3 +10,6 @@ export type { PoolManifest } from './ml/poolManifest';
 export type { PoolBundle, PoolSource, FileProgress } from './ml/poolFetch';
 export { PoeError, isPoeError, type PoeErrorCode } from './ml/errors';
 export type { TfliteFiles, TflitePrecision, TfliteMetadata, CalibrationImages } from './ml/tflite/export';
+export { poolFingerprint } from './ml/poolFingerprint';
+export { recipeFragment, parseRecipeFragment, projectFile, parseProjectFile, type Recipe, type RecipePool, type RecipeCustomClass } from './ml/recipe';
+export { makeRecipe, recipeMismatch, recipeCustomClasses, type RecipeMismatch } from './ml/recipePool';
