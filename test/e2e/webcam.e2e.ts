@@ -41,6 +41,7 @@ describe('webcam test (fake camera fed from a y4m clip)', () => {
     await page.click('[data-testid="webcam-start"]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="webcam-top"] li').length === 5, null, { timeout: 60_000 });
     await page.waitForFunction(() => parseInt(document.querySelector('[data-testid="webcam-fps"]')?.textContent ?? '0') > 0, null, { timeout: 30_000 });
+    await page.waitForTimeout(1500); // a full one-second window
     const fps = parseInt((await page.textContent('[data-testid="webcam-fps"]'))!);
     console.log(`webcam loop in headless Chromium (wasm, fake 15 fps camera): ${fps} predictions/s`);
     expect(fps).toBeGreaterThan(0);
