@@ -1,7 +1,7 @@
 import { launchChromium } from '../harness/chromium';
 import { fakeCameraArgs, makeClip } from '../harness/fakeWebcam';
 import { startPreview } from '../harness/previewServer';
-import { stat, type BackendBench, type Stat, type Throughput } from '../src/ml/benchmark';
+import { stat, type BackendBench, type Stat, type Throughput } from '../src/bench/benchmark';
 
 export interface OrtFigures {
   runtime: string;

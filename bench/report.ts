@@ -1,4 +1,4 @@
-import type { BackendBench, Stat, Throughput } from '../src/ml/benchmark';
+import type { BackendBench, Stat, Throughput } from '../src/bench/benchmark';
 import type { BrowserFigures } from './browser';
 
 /** experts/tools/bench_transfer.py's answer: Transfer, the per-query training baseline of experts/RESULTS.md. */

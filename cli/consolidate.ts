@@ -1,13 +1,13 @@
 import { mkdir, writeFile, access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { isPoeError } from '../src/ml/errors';
-import type { WeightPrecision } from '../src/ml/exportModel';
-import { ONNX_OPSET } from '../src/ml/onnxExport';
+import type { WeightPrecision } from '../src/ml/export/exportModel';
+import { ONNX_OPSET } from '../src/ml/export/onnxExport';
 import { openPool, useNodeBackend } from '../src/node';
 import { fatal, parseArgs } from './lib/args';
 import { DEFAULT_POOL_DIR } from './lib/paths';
 import { poolCalibration } from './lib/calibration';
-import type { TflitePrecision } from '../src/ml/tflite/export';
+import type { TflitePrecision } from '../src/ml/export/tflite/export';
 
 const USAGE = `usage: npm run consolidate -- --classes apple,cup,people --out DIR [--pool DIR] [--format tfjs|onnx|tflite] [--precision float32|float16|uint8|int8]
 

@@ -1,17 +1,17 @@
 import { isPoeError, PoeError } from '../src/ml/errors';
-import { pickImages } from '../src/ml/imageInput';
+import { pickImages } from '../src/ml/run/imageInput';
 import { openPool, useNodeBackend, type NodeBackend, type Pool } from '../src/node';
 import { fatal, parseArgs } from './lib/args';
 import { dataDir, readSplit } from './lib/cifar';
 import { readTestSet, type TestSet } from './lib/testSet';
 import { evaluateCustom } from './lib/customEval';
-import type { Calibration } from '../src/ml/customTrain';
+import type { Calibration } from '../src/ml/custom/customTrain';
 import { DEFAULT_POOL_DIR } from './lib/paths';
 import { poolCalibration } from './lib/calibration';
 import { evaluateTflite, withoutCalibrationImages, type TfliteResult } from './lib/tfliteEval';
-import type { TflitePrecision } from '../src/ml/tflite/export';
+import type { TflitePrecision } from '../src/ml/export/tflite/export';
 import { detectorCost, evaluateUnknown, poolLogits, type UnknownResult } from './lib/unknownEval';
-import { UNKNOWN_TEMPERATURE } from '../src/ml/consolidate';
+import { UNKNOWN_TEMPERATURE } from '../src/ml/graph/consolidate';
 import { loadSample } from '../src/io/sample';
 import { folderSource } from '../src/node';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseReference, type PoolReference } from '../src/ml/reference';
+import { parseReference, type PoolReference } from '../src/ml/run/reference';
 
 /** A pool folder's reference.json: labelled test images (and the builder's logits on them). */
 export function readReference(poolDir: string): PoolReference {

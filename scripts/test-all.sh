@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p test/.tmp
 status=0
 
+bash scripts/preflight.sh || exit 1
+
 echo "== Python: pool builder (pytest)"
 /usr/bin/python3 -m pytest -q experts/tests -p no:cacheprovider 2>&1 | tee test/.tmp/pytest.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

@@ -5,7 +5,7 @@
 import { httpSource } from './io/httpSource';
 import { PoeError } from './ml/errors';
 import { openFromSource, type OpenPoolOptions, type Pool } from './ml/pool';
-import type { PoolBundle, PoolSource } from './ml/poolFetch';
+import type { PoolBundle, PoolSource } from './ml/pool/poolFetch';
 
 /** Opens the pool at a URL (its folder, holding pool.json), or from any PoolSource. */
 export function openPool(source: string | URL | PoolSource | PoolBundle, options?: OpenPoolOptions): Promise<Pool> {
@@ -23,5 +23,5 @@ export function openPool(source: string | URL | PoolSource | PoolBundle, options
 }
 
 export { indexedDbPoolCache } from './io/poolCache';
-export { selectBackend, configureWasm, type BackendName, type BackendStatus } from './ml/backend';
+export { selectBackend, configureWasm, type BackendName, type BackendStatus } from './ml/run/backend';
 export * from './engine';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { httpSource } from './io/httpSource';
 import { openFromSource, type OpenPoolOptions, type Pool } from './ml/pool';
-import type { PoolBundle, PoolSource } from './ml/poolFetch';
+import type { PoolBundle, PoolSource } from './ml/pool/poolFetch';
 import { useNodeBackend } from './node/backend';
 import { folderSource } from './node/folderSource';
 

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadSample, type Sample } from '../../src/io/sample';
-import { parseReference } from '../../src/ml/reference';
+import { parseReference } from '../../src/ml/run/reference';
 import { folderSource } from '../../src/node';
 
 export interface PoolCalibration {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { trainCustomClass } from '../../src/ml/customClass';
-import { pickImages } from '../../src/ml/imageInput';
-import { disposeNegatives, libraryFeatures, poolColumns, prepareNegatives } from '../../src/ml/customFeatures';
-import { rng, trainSoftmaxHead, type Calibration, type TrainOptions } from '../../src/ml/customTrain';
+import { trainCustomClass } from '../../src/ml/custom/customClass';
+import { pickImages } from '../../src/ml/run/imageInput';
+import { disposeNegatives, libraryFeatures, poolColumns, prepareNegatives } from '../../src/ml/custom/customFeatures';
+import { rng, trainSoftmaxHead, type Calibration, type TrainOptions } from '../../src/ml/custom/customTrain';
 import { PoeError } from '../../src/ml/errors';
-import { argmaxRows, predictLogits } from '../../src/ml/predict';
+import { argmaxRows, predictLogits } from '../../src/ml/run/predict';
 import type { Pool } from '../../src/ml/pool';
-import { planQuery } from '../../src/ml/selection';
+import { planQuery } from '../../src/ml/graph/selection';
 import type { CifarSplit } from './cifar';
 
 /**

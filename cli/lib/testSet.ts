@@ -7,8 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { PoeError } from '../../src/ml/errors';
-import { modelInput } from '../../src/ml/imageInput';
-import { channelCount, imageKind, type PoolManifest } from '../../src/ml/poolManifest';
+import { modelInput } from '../../src/ml/run/imageInput';
+import { channelCount, imageKind, type PoolManifest } from '../../src/ml/pool/poolManifest';
 import { readTestSplit } from './cifar';
 
 export interface TestSet {

@@ -1,7 +1,7 @@
 import { compileTflite, tfliteLogits } from '../../src/io/litert';
-import { argmaxRows } from '../../src/ml/predict';
-import { pickImages } from '../../src/ml/imageInput';
-import type { TflitePrecision } from '../../src/ml/tflite/export';
+import { argmaxRows } from '../../src/ml/run/predict';
+import { pickImages } from '../../src/ml/run/imageInput';
+import type { TflitePrecision } from '../../src/ml/export/tflite/export';
 import type { Pool } from '../../src/node';
 import { startLiteRtNode } from '../../src/node/litert';
 import type { PoolCalibration } from './calibration';

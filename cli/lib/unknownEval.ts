@@ -1,6 +1,6 @@
-import { UNKNOWN_TEMPERATURE } from '../../src/ml/consolidate';
-import { argmaxRows } from '../../src/ml/predict';
-import { planQuery, type QueryPlan } from '../../src/ml/selection';
+import { UNKNOWN_TEMPERATURE } from '../../src/ml/graph/consolidate';
+import { argmaxRows } from '../../src/ml/run/predict';
+import { planQuery, type QueryPlan } from '../../src/ml/graph/selection';
 import type { Pool } from '../../src/node';
 import type { LabelledImages } from './tfliteEval';
 

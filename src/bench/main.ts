@@ -5,11 +5,11 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { loadSample } from '../io/sample';
 import { httpSource } from '../io/httpSource';
-import { configureWasm, selectBackend, type BackendName } from '../ml/backend';
-import { benchBackend } from '../ml/benchmark';
-import { onnxModel } from '../ml/onnxExport';
+import { configureWasm, selectBackend, type BackendName } from '../ml/run/backend';
+import { benchBackend } from './benchmark';
+import { onnxModel } from '../ml/export/onnxExport';
 import type { Pool } from '../ml/pool';
-import { argmaxRows } from '../ml/predict';
+import { argmaxRows } from '../ml/run/predict';
 import { openPool } from '../index';
 import { POOLS_BASE_URL } from '../config';
 import { configureOrt, ortLogits, ortSession, ortThroughput, ortVersion } from './onnxRuntime';

@@ -2,10 +2,10 @@
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortGlue from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
-import { measureRate, type Stat } from '../ml/benchmark';
-import { onnxModel } from '../ml/onnxExport';
+import { measureRate, type Stat } from './benchmark';
+import { onnxModel } from '../ml/export/onnxExport';
 import type { Pool } from '../ml/pool';
-import { channelCount } from '../ml/poolManifest';
+import { channelCount } from '../ml/pool/poolManifest';
 
 export function configureOrt(threads = navigator.hardwareConcurrency || 1): void {
   ort.env.wasm.wasmPaths = { wasm: ortWasm, mjs: ortGlue };

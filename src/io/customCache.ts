@@ -1,6 +1,6 @@
 import { get, set } from 'idb-keyval';
 import { lazyIdbStore } from './idbStore';
-import type { StoredCustomClass } from '../ml/customFile';
+import type { StoredCustomClass } from '../ml/custom/customFile';
 
 /** The user's own classes, per pool name, in IndexedDB (weights and training images: binary, so not localStorage). */
 const DB_NAME = 'poe-studio-custom';

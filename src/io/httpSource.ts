@@ -1,5 +1,5 @@
 import { PoeError } from '../ml/errors';
-import type { PoolSource } from '../ml/poolFetch';
+import type { PoolSource } from '../ml/pool/poolFetch';
 
 /** Pool files over HTTP(S), same origin or CORS, with byte-level progress from the response stream. */
 export function httpSource(baseUrl: string): PoolSource {

@@ -1,4 +1,5 @@
 import { createStore, type UseStore } from 'idb-keyval';
+import { PoeError } from '../ml/errors';
 
 /**
  * One idb-keyval store, opened on first use. run() opens it again once if the open connection was
@@ -9,7 +10,7 @@ export function lazyIdbStore(dbName: string, storeName: string) {
   let store: UseStore | null = null;
   const db = (): UseStore => {
     if (!store) {
-      if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available in this browser');
+      if (typeof indexedDB === 'undefined') throw new PoeError('DATA_MISSING', 'IndexedDB is not available in this browser');
       store = createStore(dbName, storeName);
     }
     return store;

@@ -1,5 +1,5 @@
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS } from '../config';
-import { LUMA } from '../ml/imageInput';
+import { LUMA } from '../ml/run/imageInput';
 
 export class ImageFileError extends Error {
   constructor(message: string) {

@@ -1,7 +1,7 @@
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import { PoeError } from '../ml/errors';
-import { MANIFEST_PATH, type PoolSource } from '../ml/poolFetch';
-import { MAX_POOL_ENTRIES, MAX_POOL_TOTAL_BYTES, checkTotalBytes, limitError } from '../ml/poolLimits';
+import { MANIFEST_PATH, type PoolSource } from '../ml/pool/poolFetch';
+import { MAX_POOL_ENTRIES, MAX_POOL_TOTAL_BYTES, checkTotalBytes, limitError } from '../ml/pool/poolLimits';
 
 /**
  * Pools from the user's disk: a zip (dropped or picked) or a folder (picked). Both are checked before

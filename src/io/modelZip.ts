@@ -1,7 +1,7 @@
 import { strToU8, zipSync } from 'fflate';
-import type { ModelFiles } from '../ml/exportModel';
-import type { OnnxFiles } from '../ml/onnxExport';
-import type { TfliteFiles, TfliteMetadata } from '../ml/tflite/export';
+import type { ModelFiles } from '../ml/export/exportModel';
+import type { OnnxFiles } from '../ml/export/onnxExport';
+import type { TfliteFiles, TfliteMetadata } from '../ml/export/tflite/export';
 
 interface InputSpec {
   size: number;

@@ -1,7 +1,7 @@
 import { del, get, keys, set } from 'idb-keyval';
 import { lazyIdbStore } from './idbStore';
 import type { PoolCache } from '../ml/pool';
-import { verifyBundle, type PoolBundle } from '../ml/poolFetch';
+import { verifyBundle, type PoolBundle } from '../ml/pool/poolFetch';
 
 /** Bump when the cached layout changes; old entries are then ignored and removed. */
 export const POOL_CACHE_VERSION = 1;

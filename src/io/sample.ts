@@ -1,5 +1,6 @@
-import { sha256Hex } from '../ml/sha256';
-import type { PoolSource } from '../ml/poolFetch';
+import { PoeError } from '../ml/errors';
+import { sha256Hex } from '../ml/util/sha256';
+import type { PoolSource } from '../ml/pool/poolFetch';
 
 /**
  * A pool's own sample images (sample.json + sample.bin in the pool folder, experts/tools/make_sample.py): test
@@ -28,17 +29,17 @@ export async function loadSample(source: PoolSource): Promise<Sample | null> {
   try {
     meta = JSON.parse(new TextDecoder().decode(metaBytes));
   } catch {
-    throw new Error(`The pool's sample images (${source.describe}/sample.json) are damaged: not JSON.`);
+    throw new PoeError('MANIFEST_INVALID', `The pool's sample images (${source.describe}/sample.json) are damaged: not JSON.`);
   }
   const channels = meta.channels === 'L' ? 1 : 3;
   const { count, sizePx, bytes } = meta as { count: number; sizePx: number; bytes: number };
   if (typeof meta.file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(meta.file) || !Number.isInteger(count) || !Number.isInteger(sizePx)
     || bytes !== count * sizePx * sizePx * channels || bytes > MAX_SAMPLE_BYTES || !Array.isArray(meta.labels) || meta.labels.length !== count
     || !Array.isArray(meta.classNames))
-    throw new Error(`The pool's sample images (${source.describe}/sample.json) are damaged: its count, size or labels do not agree.`);
+    throw new PoeError('MANIFEST_INVALID', `The pool's sample images (${source.describe}/sample.json) are damaged: its count, size or labels do not agree.`);
   const images = await source.read(meta.file, undefined, MAX_SAMPLE_BYTES);
-  if (!images) throw new Error(`The pool's sample images (${meta.file}) could not be downloaded.`);
+  if (!images) throw new PoeError('FILE_MISSING', `The pool's sample images (${meta.file}) could not be downloaded.`);
   if (images.byteLength !== bytes || (await sha256Hex(images)) !== meta.sha256)
-    throw new Error('The pool\'s sample images are damaged (size or checksum mismatch).');
+    throw new PoeError('FILE_CHECKSUM', 'The pool\'s sample images are damaged (size or checksum mismatch).');
   return { images, labels: meta.labels as number[], classNames: meta.classNames as string[], count, sizePx, channels, about: String(meta.about ?? '') };
 }

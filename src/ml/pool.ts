@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { consolidate } from './consolidate';
-import { customExperts, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from './customExpert';
+import { consolidate } from './graph/consolidate';
+import { customExperts, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from './custom/customExpert';
 import { isPoeError, PoeError } from './errors';
-import type { LoadedPool } from './loadedPool';
-import { fetchPool, verifyBundle, type FileProgress, type PoolBundle, type PoolSource } from './poolFetch';
-import { prepareGraph } from './poolGraph';
-import { disposePool, instantiatePool } from './poolModels';
-import { channelCount, type PoolManifest } from './poolManifest';
-import { checkAgainstReference, parseReference, type PoolReference, type ReferenceCheck } from './reference';
+import type { LoadedPool } from './pool/loadedPool';
+import { fetchPool, verifyBundle, type FileProgress, type PoolBundle, type PoolSource } from './pool/poolFetch';
+import { prepareGraph } from './graph/poolGraph';
+import { disposePool, instantiatePool } from './pool/poolModels';
+import { channelCount, type PoolManifest } from './pool/poolManifest';
+import { checkAgainstReference, parseReference, type PoolReference, type ReferenceCheck } from './run/reference';
 import { TaskModel } from './taskModel';
 
 /** Where a pool's verified files are kept between visits (the app's is IndexedDB: io/poolCache.ts). */

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { measureAccuracy, type AccuracyReport } from './accuracy';
-import type { ConsolidatedModel } from './consolidate';
+import { measureAccuracy, type AccuracyReport } from './run/accuracy';
+import type { ConsolidatedModel } from './graph/consolidate';
 import { PoeError } from './errors';
-import { modelFiles, type ModelFiles, type WeightPrecision } from './exportModel';
-import { modelInput, pickImages, type ImageInput } from './imageInput';
-import { onnxFiles, type OnnxFiles } from './onnxExport';
-import { channelCount, imageKind, type PoolManifest } from './poolManifest';
-import { predictLogits, topK, type Prediction } from './predict';
-import type { QueryPlan } from './selection';
-import { tfliteFiles, type CalibrationImages, type TfliteFiles, type TfliteOptions, type TflitePrecision } from './tflite/export';
+import { modelFiles, type ModelFiles, type WeightPrecision } from './export/exportModel';
+import { modelInput, pickImages, type ImageInput } from './run/imageInput';
+import { onnxFiles, type OnnxFiles } from './export/onnxExport';
+import { channelCount, imageKind, type PoolManifest } from './pool/poolManifest';
+import { predictLogits, topK, type Prediction } from './run/predict';
+import type { QueryPlan } from './graph/selection';
+import { tfliteFiles, type CalibrationImages, type TfliteFiles, type TfliteOptions, type TflitePrecision } from './export/tflite/export';
 
 export type ExportFormat = 'tfjs' | 'onnx';
 

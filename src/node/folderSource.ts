@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PoolSource } from '../ml/poolFetch';
+import type { PoolSource } from '../ml/pool/poolFetch';
 
 /** Pool files read from a folder on disk. */
 export function folderSource(dir: string): PoolSource {

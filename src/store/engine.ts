@@ -1,5 +1,5 @@
 import type { Pool } from '../ml/pool';
-import type { PoolSource } from '../ml/poolFetch';
+import type { PoolSource } from '../ml/pool/poolFetch';
 import type { TaskModel } from '../ml/taskModel';
 
 /**

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
-import { activeBackend, selectBackend, type BackendName, type BackendStatus } from '../ml/backend';
-import type { ReferenceCheck } from '../ml/reference';
-import { memoryStats, type MemoryStats } from '../ml/memory';
+import { activeBackend, selectBackend, type BackendName, type BackendStatus } from '../ml/run/backend';
+import type { ReferenceCheck } from '../ml/run/reference';
+import { memoryStats, type MemoryStats } from '../ml/run/memory';
 import type { TaskModel } from '../ml/taskModel';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';

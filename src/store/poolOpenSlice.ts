@@ -5,8 +5,8 @@ import { indexedDbPoolCache } from '../io/poolCache';
 import { poolFolderUrl } from '../io/poolUrl';
 import { isPoeError } from '../ml/errors';
 import { openFromSource } from '../ml/pool';
-import type { FileProgress, PoolSource } from '../ml/poolFetch';
-import { checkTotalBytes } from '../ml/poolLimits';
+import type { FileProgress, PoolSource } from '../ml/pool/poolFetch';
+import { checkTotalBytes } from '../ml/pool/poolLimits';
 import type { AppState } from './index';
 
 /**

@@ -3,8 +3,8 @@ import { httpSource } from '../io/httpSource';
 import { indexedDbPoolCache } from '../io/poolCache';
 import { POOLS_BASE_URL } from '../config';
 import { openFromSource, type Pool, type PoolStatus as EngineStatus } from '../ml/pool';
-import type { FileProgress, PoolSource } from '../ml/poolFetch';
-import type { PoolManifest } from '../ml/poolManifest';
+import type { FileProgress, PoolSource } from '../ml/pool/poolFetch';
+import type { PoolManifest } from '../ml/pool/poolManifest';
 import { swapPool, type EngineHandles } from './engine';
 import type { AppState } from './index';
 

@@ -1,12 +1,12 @@
 import QRCode from 'qrcode';
 import type { StateCreator } from 'zustand';
 import { saveText } from '../io/pixels';
-import { isCustomName } from '../ml/customExpert';
+import { isCustomName } from '../ml/custom/customExpert';
 import { isPoeError } from '../ml/errors';
 import type { Pool } from '../ml/pool';
-import { poolFingerprint } from '../ml/poolFingerprint';
-import { parseProjectFile, parseRecipeFragment, projectFile, recipeFragment, type Recipe, type RecipePool } from '../ml/recipe';
-import { makeRecipe, recipeCustomClasses, recipeMismatch } from '../ml/recipePool';
+import { poolFingerprint } from '../ml/pool/poolFingerprint';
+import { parseProjectFile, parseRecipeFragment, projectFile, recipeFragment, type Recipe, type RecipePool } from '../ml/share/recipe';
+import { makeRecipe, recipeCustomClasses, recipeMismatch } from '../ml/share/recipePool';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { decodeImageFile } from '../io/imageFile';
-import { imageShape } from '../ml/poolManifest';
-import type { Prediction } from '../ml/predict';
+import { imageShape } from '../ml/pool/poolManifest';
+import type { Prediction } from '../ml/run/predict';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 

@@ -3,7 +3,7 @@ import { canvasRgb, centreCropTo } from '../io/imageFile';
 import { isRearCamera, listCameras, openCamera, stopStream, type CameraInfo } from '../io/webcam';
 import { keepScreenAwake } from '../io/wakeLock';
 import { TOP_K } from '../config';
-import type { Prediction } from '../ml/predict';
+import type { Prediction } from '../ml/run/predict';
 import type { EngineHandles } from './engine';
 import type { AppState } from './index';
 

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { PoolManifest } from '../ml/poolManifest';
+import type { PoolManifest } from '../ml/pool/poolManifest';
 import { useAppStore } from '../store';
 import { ClassGroup } from './ClassGroup';
 import { SelectionChips } from './SelectionChips';

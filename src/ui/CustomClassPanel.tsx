@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { MIN_CUSTOM_SHOTS } from '../ml/customExpert';
+import { MIN_CUSTOM_SHOTS } from '../ml/custom/customExpert';
 import { appStore, useAppStore } from '../store';
 import { CustomClassList } from './CustomClassList';
 import { TOUCH } from './touch';

@@ -1,4 +1,4 @@
-import { BACKEND_ORDER, type BackendName } from '../ml/backend';
+import { BACKEND_ORDER, type BackendName } from '../ml/run/backend';
 import { useAppStore } from '../store';
 import { DeviceCheck } from './DeviceCheck';
 import { UnknownControl } from './UnknownControl';

@@ -1,4 +1,4 @@
-import type { Prediction } from '../ml/predict';
+import type { Prediction } from '../ml/run/predict';
 
 export function TopBars({ top }: { top: Prediction[] }) {
   return (

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { argmaxRows } from '../../src/ml/predict';
+import { argmaxRows } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend } from '../../src/node';
 import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';

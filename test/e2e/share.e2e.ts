@@ -7,9 +7,9 @@ import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { launchChromium } from '../../harness/chromium';
 import { encodePng } from '../../harness/png';
 import { servePreview, type PreviewServer } from '../../harness/previewServer';
-import { validateManifest } from '../../src/ml/poolManifest';
-import { poolFingerprint } from '../../src/ml/poolFingerprint';
-import { recipeFragment } from '../../src/ml/recipe';
+import { validateManifest } from '../../src/ml/pool/poolManifest';
+import { poolFingerprint } from '../../src/ml/pool/poolFingerprint';
+import { recipeFragment } from '../../src/ml/share/recipe';
 import { readReference } from '../unit/helpers';
 import { modelWithClasses, poolReady, waitUntilOffline } from './pages';
 

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCustomModel, checkLabel, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from '../../src/ml/customExpert';
-import { trainCustomClass } from '../../src/ml/customClass';
-import { disposeNegatives, libraryFeatures, prepareNegatives, type NegativeSet } from '../../src/ml/customFeatures';
-import { customClassesFile, parseCustomClassesFile } from '../../src/ml/customFile';
-import { modelFiles } from '../../src/ml/exportModel';
-import { loadModelFiles } from '../../src/ml/loadModelFiles';
-import { onnxFiles } from '../../src/ml/onnxExport';
-import { argmaxRows, predictLogits } from '../../src/ml/predict';
+import { buildCustomModel, checkLabel, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from '../../src/ml/custom/customExpert';
+import { trainCustomClass } from '../../src/ml/custom/customClass';
+import { disposeNegatives, libraryFeatures, prepareNegatives, type NegativeSet } from '../../src/ml/custom/customFeatures';
+import { customClassesFile, parseCustomClassesFile } from '../../src/ml/custom/customFile';
+import { modelFiles } from '../../src/ml/export/exportModel';
+import { loadModelFiles } from '../../src/ml/pool/loadModelFiles';
+import { onnxFiles } from '../../src/ml/export/onnxExport';
+import { argmaxRows, predictLogits } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
@@ -65,7 +65,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const c = pool.consolidate(['kitchen', spec.id]);
       const got = await predictLogits(c.model, ref.images, 8, 32);
       const standalone = buildCustomModel(spec);
-      const g = (await import('../../src/ml/poolGraph')).poolGraph(pool.loaded);
+      const g = (await import('../../src/ml/graph/poolGraph')).poolGraph(pool.loaded);
       const lib = tf.model({ inputs: g.input, outputs: g.features });
       const want = tf.tidy(() => (standalone.predict(lib.predict(tf.tensor4d(ref.images.subarray(0, 8 * PER), [8, 32, 32, 3], 'int32').toFloat()) as tf.Tensor) as tf.Tensor).dataSync());
       for (let i = 0; i < 8; i++) expect(got[i * 4 + 3]).toBeCloseTo(want[i], 3);

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPool, PoeError, useNodeBackend, type Pool, type PoolBundle, type PoolCache, type PoolStatus } from '../../src/node';
 import { folderSource } from '../../src/node/folderSource';
-import { argmaxRows } from '../../src/ml/predict';
-import { referenceColumns } from '../../src/ml/reference';
+import { argmaxRows } from '../../src/ml/run/predict';
+import { referenceColumns } from '../../src/ml/run/reference';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
 /** A PoolCache in memory, counting its reads and writes. */

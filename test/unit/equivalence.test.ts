@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predictLogits, argmaxRows } from '../../src/ml/predict';
-import { checkAgainstReference, referenceColumns } from '../../src/ml/reference';
-import { fetchPool } from '../../src/ml/poolFetch';
+import { predictLogits, argmaxRows } from '../../src/ml/run/predict';
+import { checkAgainstReference, referenceColumns } from '../../src/ml/run/reference';
+import { fetchPool } from '../../src/ml/pool/poolFetch';
 import { folderSource } from '../../src/node/folderSource';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';

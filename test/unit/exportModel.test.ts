@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelFiles } from '../../src/ml/exportModel';
-import { loadModelFiles } from '../../src/ml/loadModelFiles';
-import { predictLogits } from '../../src/ml/predict';
+import { modelFiles } from '../../src/ml/export/exportModel';
+import { loadModelFiles } from '../../src/ml/pool/loadModelFiles';
+import { predictLogits } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 

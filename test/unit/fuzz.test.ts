@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src/node';
 import { isPoeError } from '../../src/ml/errors';
-import { parseManifestBytes } from '../../src/ml/poolFetch';
-import { validateManifest } from '../../src/ml/poolManifest';
-import { checkModelJson } from '../../src/ml/poolContents';
+import { parseManifestBytes } from '../../src/ml/pool/poolFetch';
+import { validateManifest } from '../../src/ml/pool/poolManifest';
+import { checkModelJson } from '../../src/ml/pool/poolContents';
 import { FIXTURE_POOL_DIR } from './helpers';
 import { bytesOf, json, openZip, readPoolDir, replaceFile, zipOf, type PoolFiles } from './poolBytes';
 

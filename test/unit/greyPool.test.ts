@@ -4,11 +4,11 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customClassesFile, parseCustomClassesFile } from '../../src/ml/customFile';
-import { loadModelFiles } from '../../src/ml/loadModelFiles';
-import { onnxModel } from '../../src/ml/onnxExport';
-import { predictLogits } from '../../src/ml/predict';
-import { checkAgainstReference } from '../../src/ml/reference';
+import { customClassesFile, parseCustomClassesFile } from '../../src/ml/custom/customFile';
+import { loadModelFiles } from '../../src/ml/pool/loadModelFiles';
+import { onnxModel } from '../../src/ml/export/onnxExport';
+import { predictLogits } from '../../src/ml/run/predict';
+import { checkAgainstReference } from '../../src/ml/run/reference';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { REPO_ROOT, readReference } from './helpers';
 

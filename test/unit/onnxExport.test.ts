@@ -4,9 +4,9 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-web';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsolidatedModel } from '../../src/ml/consolidate';
-import { onnxFiles, onnxModel, ONNX_OPSET } from '../../src/ml/onnxExport';
-import { argmaxRows, predictLogits } from '../../src/ml/predict';
+import type { ConsolidatedModel } from '../../src/ml/graph/consolidate';
+import { onnxFiles, onnxModel, ONNX_OPSET } from '../../src/ml/export/onnxExport';
+import { argmaxRows, predictLogits } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';
 

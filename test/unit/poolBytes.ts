@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
-import { fetchPool } from '../../src/ml/poolFetch';
-import { instantiatePool, disposePool } from '../../src/ml/poolModels';
+import { fetchPool } from '../../src/ml/pool/poolFetch';
+import { instantiatePool, disposePool } from '../../src/ml/pool/poolModels';
 import { zipPoolSource } from '../../src/io/localPoolSource';
 
 /** A pool folder's files in memory, by path relative to the folder. */

@@ -5,10 +5,10 @@ import { zipSync } from 'fflate';
 import { useNodeBackend } from '../../src/node';
 import { folderPoolSource, zipPoolSource } from '../../src/io/localPoolSource';
 import { poolFolderUrl } from '../../src/io/poolUrl';
-import { fetchPool } from '../../src/ml/poolFetch';
-import { disposePool, instantiatePool } from '../../src/ml/poolModels';
-import { checkAgainstReference, parseReference } from '../../src/ml/reference';
-import { consolidate } from '../../src/ml/consolidate';
+import { fetchPool } from '../../src/ml/pool/poolFetch';
+import { disposePool, instantiatePool } from '../../src/ml/pool/poolModels';
+import { checkAgainstReference, parseReference } from '../../src/ml/run/reference';
+import { consolidate } from '../../src/ml/graph/consolidate';
 import { FIXTURE_POOL_DIR, REPO_ROOT } from './helpers';
 import { bytesOf, json, openZip, readPoolDir, replaceFile, zipOf, type PoolFiles } from './poolBytes';
 

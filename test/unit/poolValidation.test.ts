@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { checkModelJson } from '../../src/ml/poolContents';
-import { validateManifest } from '../../src/ml/poolManifest';
+import { checkModelJson } from '../../src/ml/pool/poolContents';
+import { validateManifest } from '../../src/ml/pool/poolManifest';
 import { openPool, useNodeBackend } from '../../src/node';
 import { FIXTURE_POOL_DIR } from './helpers';
 

@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deflateSync } from 'fflate';
-import { toBase64Url } from '../../src/ml/base64';
-import { weightCount } from '../../src/ml/customExpert';
+import { toBase64Url } from '../../src/ml/util/base64';
+import { weightCount } from '../../src/ml/custom/customExpert';
 import { isPoeError } from '../../src/ml/errors';
-import { float16Bits, float16Values, roundToFloat16 } from '../../src/ml/float16';
-import { poolFingerprint } from '../../src/ml/poolFingerprint';
-import { parseProjectFile, parseRecipeFragment, projectFile, recipeFragment, type Recipe } from '../../src/ml/recipe';
-import { makeRecipe, recipeCustomClasses, recipeMismatch } from '../../src/ml/recipePool';
+import { float16Bits, float16Values, roundToFloat16 } from '../../src/ml/util/float16';
+import { poolFingerprint } from '../../src/ml/pool/poolFingerprint';
+import { parseProjectFile, parseRecipeFragment, projectFile, recipeFragment, type Recipe } from '../../src/ml/share/recipe';
+import { makeRecipe, recipeCustomClasses, recipeMismatch } from '../../src/ml/share/recipePool';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
@@ -104,7 +104,7 @@ describe('a link', () => {
 
   it('refuses a well-formed link whose recipe breaks the rules, saying what', async () => {
     // A link packed by hand with a valid checksum but a recipe the app must not take.
-    const { sha256Hex } = await import('../../src/ml/sha256');
+    const { sha256Hex } = await import('../../src/ml/util/sha256');
     const pack = async (json: unknown, extra = new Uint8Array(0)) => {
       const j = new TextEncoder().encode(JSON.stringify(json));
       const body = new Uint8Array(4 + j.length + extra.length);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predictLogits, topK } from '../../src/ml/predict';
+import { predictLogits, topK } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR } from './helpers';
 

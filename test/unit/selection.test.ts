@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planQuery } from '../../src/ml/selection';
-import { validateManifest } from '../../src/ml/poolManifest';
+import { planQuery } from '../../src/ml/graph/selection';
+import { validateManifest } from '../../src/ml/pool/poolManifest';
 import { FIXTURE_POOL_DIR } from './helpers';
 
 const manifest = validateManifest(JSON.parse(readFileSync(path.join(FIXTURE_POOL_DIR, 'pool.json'), 'utf8')));

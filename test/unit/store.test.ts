@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { validateManifest } from '../../src/ml/poolManifest';
+import { validateManifest } from '../../src/ml/pool/poolManifest';
 import { openPool, useNodeBackend } from '../../src/node';
 import { appStore, createAppStore } from '../../src/store';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, REPO_ROOT } from './helpers';

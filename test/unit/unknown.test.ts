@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolLogits, queryScores, separation } from '../../cli/lib/unknownEval';
 import { compileTflite, tfliteLogits } from '../../src/io/litert';
-import { trainCustomClass } from '../../src/ml/customClass';
-import { disposeNegatives, prepareNegatives } from '../../src/ml/customFeatures';
-import { loadModelFiles } from '../../src/ml/loadModelFiles';
-import { onnxModel } from '../../src/ml/onnxExport';
-import { predictLogits } from '../../src/ml/predict';
+import { trainCustomClass } from '../../src/ml/custom/customClass';
+import { disposeNegatives, prepareNegatives } from '../../src/ml/custom/customFeatures';
+import { loadModelFiles } from '../../src/ml/pool/loadModelFiles';
+import { onnxModel } from '../../src/ml/export/onnxExport';
+import { predictLogits } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { startLiteRtNode } from '../../src/node/litert';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';

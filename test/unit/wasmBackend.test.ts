@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argmaxRows } from '../../src/ml/predict';
-import { referenceColumns } from '../../src/ml/reference';
+import { argmaxRows } from '../../src/ml/run/predict';
+import { referenceColumns } from '../../src/ml/run/reference';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
