@@ -13,3 +13,6 @@ export type { TfliteFiles, TflitePrecision, TfliteMetadata, CalibrationImages } 
 export { poolFingerprint } from './ml/pool/poolFingerprint';
 export { recipeFragment, parseRecipeFragment, projectFile, parseProjectFile, type Recipe, type RecipePool, type RecipeCustomClass } from './ml/share/recipe';
 export { makeRecipe, recipeMismatch, recipeCustomClasses, type RecipeMismatch } from './ml/share/recipePool';
+export type { CustomClasses, CustomClassInfo, CustomTrainOptions, NegativeImages } from './ml/custom/customClasses';
+export type { CustomExpertSpec } from './ml/custom/customSpec';
+export type { StoredCustomClass } from './ml/custom/customFile';

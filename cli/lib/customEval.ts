@@ -1,12 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { trainCustomClass } from '../../src/ml/custom/customClass';
 import { pickImages } from '../../src/ml/run/imageInput';
-import { disposeNegatives, libraryFeatures, poolColumns, prepareNegatives } from '../../src/ml/custom/customFeatures';
 import { rng, trainSoftmaxHead, type Calibration, type TrainOptions } from '../../src/ml/custom/customTrain';
 import { PoeError } from '../../src/ml/errors';
-import { argmaxRows, predictLogits } from '../../src/ml/run/predict';
+import { argmaxRows } from '../../src/ml/run/predict';
 import type { Pool } from '../../src/ml/pool';
-import { planQuery } from '../../src/ml/graph/selection';
 import type { CifarSplit } from './cifar';
 
 /**
@@ -55,16 +52,19 @@ function gatherImages(split: CifarSplit, idx: number[]): Uint8Array {
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
 export async function evaluateCustom(p: Pool, train: CifarSplit, report: CifarSplit, o: CustomEvalOptions) {
-  const pool = p.loaded;
-  const cls = pool.manifest.classes.find((c) => c.name === o.custom);
+  const cls = p.manifest.classes.find((c) => c.name === o.custom);
   if (!cls) throw new PoeError('SELECTION_UNKNOWN', `--custom must name a CIFAR-100 class, not "${o.custom}".`);
-  const plan = planQuery(pool.manifest, o.query);
-  if (plan.classIndices.includes(cls.index)) throw new PoeError('SELECTION_UNKNOWN', `--custom ${o.custom} is in the query: pick a class outside it.`);
-  const size = pool.manifest.input.sizePx;
+  const before = p.consolidate(o.query);
+  const plan = before.plan;
+  if (plan.classIndices.includes(cls.index)) {
+    before.dispose();
+    throw new PoeError('SELECTION_UNKNOWN', `--custom ${o.custom} is in the query: pick a class outside it.`);
+  }
 
   // Negatives: N training images of every class but the new one.
-  const negIdx = pool.manifest.classes.filter((c) => c.index !== cls.index).flatMap((c) => pick(train, c.index, o.negativesPerClass, o.seed));
-  const neg = await prepareNegatives(pool, gatherImages(train, negIdx), negIdx.map((i) => train.fine[i]), negIdx.length);
+  const negIdx = p.manifest.classes.filter((c) => c.index !== cls.index).flatMap((c) => pick(train, c.index, o.negativesPerClass, o.seed));
+  p.customClasses.setNegatives({ images: gatherImages(train, negIdx), labels: negIdx.map((i) => train.fine[i]), count: negIdx.length });
+  const neg = await p.customClasses.prepare();
   const posIdx = pick(train, cls.index, o.shots, o.seed + 1000);
   const positives = gatherImages(train, posIdx);
 
@@ -88,18 +88,16 @@ export async function evaluateCustom(p: Pool, train: CifarSplit, report: CifarSp
     return { recall: mineRight / mine, othersTop1: othersRight / others, cross, crossOnQuery, stolen, lost, images: { others, mine } };
   };
 
-  const before = p.consolidate(o.query);
-  const beforePred = argmaxRows(await predictLogits(before.model, repImages, repIdx.length, size), plan.labels.length);
+  const beforePred = argmaxRows(await before.predictLogits(repImages, repIdx.length), plan.labels.length);
   before.dispose();
   const base = score(Array.from(beforePred)); // the new class's images are necessarily wrong here
   const results: CalibrationResult[] = [];
   for (const calibration of o.calibrations) {
-    const spec = await trainCustomClass(pool, neg, { label: `${o.custom} (yours)`, images: positives, count: posIdx.length },
-      { ...o.train, calibration, excludeColumns: [poolColumns(pool).get(cls.index)!], seed: o.seed });
+    const spec = await p.customClasses.train(`${o.custom} (yours)`, positives, { ...o.train, calibration, excludeClasses: [o.custom], seed: o.seed });
     const after = p.consolidate([...o.query, spec.id]);
-    const pred = argmaxRows(await predictLogits(after.model, repImages, repIdx.length, size), newCol + 1);
+    const pred = argmaxRows(await after.predictLogits(repImages, repIdx.length), newCol + 1);
     after.dispose();
-    p.removeCustomClass(spec.id);
+    p.customClasses.remove(spec.id);
     const s = score(pred);
     results.push({ calibration, newClassRecall: s.recall, othersTop1After: s.othersTop1, crossExpertErrors: s.cross, stolen: s.stolen, lost: s.lost, trainSeconds: seconds(spec.trainMs) });
   }
@@ -107,23 +105,22 @@ export async function evaluateCustom(p: Pool, train: CifarSplit, report: CifarSp
   // Teachable-Machine-style baseline: one softmax head over the query's classes and the new one, `shots` images each.
   const t0 = performance.now();
   const tmIdx = [...plan.classIndices, cls.index].flatMap((k) => pick(train, k, o.shots, o.seed + 2000));
-  const tmFeat = await libraryFeatures(pool, gatherImages(train, tmIdx), tmIdx.length);
-  const tmFlip = await libraryFeatures(pool, gatherImages(train, tmIdx), tmIdx.length, { flip: true });
+  const tmFeat = await p.customClasses.features(gatherImages(train, tmIdx), tmIdx.length);
+  const tmFlip = await p.customClasses.features(gatherImages(train, tmIdx), tmIdx.length, { flip: true });
   const tmX = tf.concat([tmFeat, tmFlip]);
   const tmLabels = Int32Array.from([...tmIdx, ...tmIdx], (i) => column.get(train.fine[i])!);
   const tm = await trainSoftmaxHead(tmX, tmLabels, newCol + 1, { ...o.train, seed: o.seed });
   const tmMs = performance.now() - t0;
   [tmFeat, tmFlip, tmX].forEach((t) => t.dispose());
-  const repFeat = await libraryFeatures(pool, repImages, repIdx.length);
+  const repFeat = await p.customClasses.features(repImages, repIdx.length);
   const tmScore = score(tm.predict(repFeat));
   repFeat.dispose();
   tm.dispose();
-  disposeNegatives(neg);
 
   const main = results.find((r) => r.calibration === 'joint') ?? results[0];
   return {
     query: o.query, custom: o.custom, shots: o.shots, split: report === train ? 'train' : undefined,
-    reportImages: base.images, negatives: negIdx.length, negativesPrepSeconds: seconds(neg.prepareMs), poolLogitStats: neg.stats,
+    reportImages: base.images, negatives: negIdx.length, negativesPrepSeconds: seconds(neg.prepareMs), poolLogitStats: neg.poolLogitStats,
     calibration: main.calibration,
     newClassRecall: main.newClassRecall, othersTop1Before: base.othersTop1, othersTop1After: main.othersTop1After, trainSeconds: main.trainSeconds,
     /** Before: on the query's images only (the new class's images have no right answer then). */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Pool } from '../ml/pool';
 import { forgetPoolGraph } from '../ml/graph/poolGraph';
 import { channelCount } from '../ml/pool/poolManifest';
+import { loadedPool } from '../ml/pool';
 
 /** Median, min and max of repeated measurements. */
 export interface Stat {
@@ -52,7 +53,7 @@ export async function measureQueryLatency(pool: Pool, names: string[], query: st
   let classes = 0, experts = 0;
   for (let r = 0; r < reps; r++) {
     // Cold: a fresh pool graph, so the weights of the library and the query's experts are attached anew.
-    forgetPoolGraph(pool.loaded);
+    forgetPoolGraph(loadedPool(pool));
     const cold = pool.consolidate(names);
     weights.push(cold.graftMs);
     cold.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { consolidate } from './graph/consolidate';
-import { customExperts, registerCustomExpert, renameCustomExpert, unregisterCustomExpert, type CustomExpertSpec } from './custom/customExpert';
+import { CustomClasses } from './custom/customClasses';
 import { isPoeError, PoeError } from './errors';
 import type { LoadedPool } from './pool/loadedPool';
 import { fetchPool, verifyBundle, type FileProgress, type PoolBundle, type PoolSource } from './pool/poolFetch';
@@ -42,6 +42,13 @@ export interface OpenPoolOptions {
   warmUp?: boolean;
 }
 
+const internals = new WeakMap<Pool, LoadedPool>();
+
+/** The TF.js models and shared graph behind a Pool: for the engine's own modules and tests, not the public API. */
+export function loadedPool(pool: Pool): LoadedPool {
+  return internals.get(pool)!;
+}
+
 /** A pool (library + experts) loaded and verified, ready to consolidate models. It owns its shared graph. */
 export class Pool {
   readonly manifest: PoolManifest;
@@ -52,12 +59,15 @@ export class Pool {
   readonly origin: PoolOrigin;
   /** Things worth telling a user that did not stop the pool from opening (e.g. it could not be cached). */
   readonly notices: string[];
-  /** The TF.js models and shared graph; for the engine's own modules (custom classes, bench). */
-  readonly loaded: LoadedPool;
+  /** The user's own classes: train, rename, retrain, remove, save and load; select them by id. */
+  readonly customClasses: CustomClasses;
+  readonly #loaded: LoadedPool;
   private disposed = false;
 
   constructor(loaded: LoadedPool, reference: PoolReference | null, origin: PoolOrigin, notices: string[] = []) {
-    this.loaded = loaded;
+    this.#loaded = loaded;
+    internals.set(this, loaded);
+    this.customClasses = new CustomClasses(loaded);
     this.manifest = loaded.manifest;
     this.bytes = loaded.bytes;
     this.reference = reference;
@@ -71,12 +81,12 @@ export class Pool {
    */
   consolidate(names: readonly string[], options: { unknown?: boolean } = {}): TaskModel {
     this.live();
-    return new TaskModel(consolidate(this.loaded, names, options), this.manifest);
+    return new TaskModel(consolidate(this.#loaded, names, options), this.manifest);
   }
 
   /** Grafts every expert not grafted yet (see OpenPoolOptions.warmUp). */
   prepare(): void {
-    if (!this.disposed) prepareGraph(this.loaded);
+    if (!this.disposed) prepareGraph(this.#loaded);
   }
 
   private live(): void {
@@ -87,27 +97,7 @@ export class Pool {
   async checkDevice(): Promise<ReferenceCheck> {
     this.live();
     if (!this.reference) throw new PoeError('REFERENCE_MISSING', 'This pool carries no reference outputs (reference.json) to check against.');
-    return checkAgainstReference(this.loaded, this.reference);
-  }
-
-  /** The user's own classes (customExpert.ts) in this pool, by id. */
-  get customClasses(): ReadonlyMap<string, { spec: CustomExpertSpec }> {
-    return customExperts(this.loaded);
-  }
-
-  addCustomClass(spec: CustomExpertSpec): void {
-    this.live();
-    registerCustomExpert(this.loaded, spec);
-  }
-
-  renameCustomClass(id: string, label: string): CustomExpertSpec {
-    renameCustomExpert(this.loaded, id, label);
-    return customExperts(this.loaded).get(id)!.spec;
-  }
-
-  /** Frees a custom class; dispose the models that use it first. */
-  removeCustomClass(id: string): void {
-    unregisterCustomExpert(this.loaded, id);
+    return checkAgainstReference(this.#loaded, this.reference);
   }
 
   get isDisposed(): boolean {
@@ -118,7 +108,8 @@ export class Pool {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    disposePool(this.loaded);
+    this.customClasses.dispose();
+    disposePool(this.#loaded);
   }
 }
 

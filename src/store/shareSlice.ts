@@ -71,8 +71,7 @@ export const createShareSlice = (engine: EngineHandles): StateCreator<AppState, 
     if (!pool || !model) throw new Error('Build a model first: pick some classes.');
     const { poolId, poolOrigin, selected } = get();
     const where: Partial<RecipePool> = poolOrigin === null && poolId ? { builtin: poolId } : poolOrigin?.startsWith('http') ? { url: poolOrigin } : {};
-    const stored = get().storedCustomClasses();
-    const custom = new Map([...pool.customClasses].map(([id, c]) => [id, { spec: c.spec, images: withImages ? stored.get(id)?.images : undefined }]));
+    const custom = new Map([...pool.customClasses].map(([id, c]) => [id, { spec: c.spec, images: withImages ? pool.customClasses.images(id) : undefined }]));
     return makeRecipe({ name: pool.manifest.name, version: pool.manifest.version, fingerprint: await fingerprintOf(pool), ...where },
       selected, custom, model.unknown ? model.unknown.threshold : null);
   };

@@ -35,7 +35,7 @@ export function SharePanel() {
         </label>
       </div>
       {hasCustom && (
-        <label className="notice-quiet">
+        <label className="notice-quiet share-keep-images">
           <input type="checkbox" checked={withImages} onChange={(e) => setWithImages(e.target.checked)} /> Keep my classes’ images in the project file (to retrain them later)
         </label>
       )}

@@ -70,6 +70,9 @@ describe('layout on phones, a tablet and a desktop (touch emulated on the first 
       await page.click('text=Compare sizes and accuracy');
       await page.waitForSelector('[data-precision="uint8"] .precision-figures', { timeout: 120_000 });
       await check('the precisions are compared');
+      await page.click('[data-testid="share-model"]');
+      await page.waitForSelector('[data-testid="share-qr"]');
+      await check('the model is shared as a link and a QR code');
       await page.context().close();
     });
   }

@@ -11,6 +11,7 @@ import { onnxFiles } from '../../src/ml/export/onnxExport';
 import { argmaxRows, predictLogits } from '../../src/ml/run/predict';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
+import { loadedPool } from '../../src/ml/pool';
 
 ort.env.wasm.numThreads = 1;
 const ref = readReference(FIXTURE_POOL_DIR);
@@ -41,8 +42,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     beforeAll(async () => {
       await useNodeBackend(backend);
       pool = await openPool(FIXTURE_POOL_DIR);
-      neg = await prepareNegatives(pool.loaded, ref.images, ref.labels, ref.count);
-      spec = await trainCustomClass(pool.loaded, neg, { label: 'my keys', images: stripes(12), count: 12 }, { steps: 60 });
+      neg = await prepareNegatives(loadedPool(pool), ref.images, ref.labels, ref.count);
+      spec = await trainCustomClass(loadedPool(pool), neg, { label: 'my keys', images: stripes(12), count: 12 }, { steps: 60 });
     });
     afterAll(() => {
       disposeNegatives(neg);
@@ -65,7 +66,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const c = pool.consolidate(['kitchen', spec.id]);
       const got = await predictLogits(c.model, ref.images, 8, 32);
       const standalone = buildCustomModel(spec);
-      const g = (await import('../../src/ml/graph/poolGraph')).poolGraph(pool.loaded);
+      const g = (await import('../../src/ml/graph/poolGraph')).poolGraph(loadedPool(pool));
       const lib = tf.model({ inputs: g.input, outputs: g.features });
       const want = tf.tidy(() => (standalone.predict(lib.predict(tf.tensor4d(ref.images.subarray(0, 8 * PER), [8, 32, 32, 3], 'int32').toFloat()) as tf.Tensor) as tf.Tensor).dataSync());
       for (let i = 0; i < 8; i++) expect(got[i * 4 + 3]).toBeCloseTo(want[i], 3);
@@ -74,7 +75,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('trains in features the 2x2 average makes, matching the expert’s fixed first layer', async () => {
-      const f = await libraryFeatures(pool.loaded, ref.images, 2);
+      const f = await libraryFeatures(loadedPool(pool), ref.images, 2);
       expect(f.shape).toEqual([2, 8, 8, 32]);
       f.dispose();
     });
@@ -88,8 +89,8 @@ describe('custom class: export, names, removal, file', () => {
   beforeAll(async () => {
     await useNodeBackend('cpu');
     pool = await openPool(FIXTURE_POOL_DIR);
-    neg = await prepareNegatives(pool.loaded, ref.images, ref.labels, ref.count);
-    spec = await trainCustomClass(pool.loaded, neg, { label: 'my keys', images: stripes(10), count: 10 }, { steps: 30 });
+    neg = await prepareNegatives(loadedPool(pool), ref.images, ref.labels, ref.count);
+    spec = await trainCustomClass(loadedPool(pool), neg, { label: 'my keys', images: stripes(10), count: 10 }, { steps: 30 });
   });
   afterAll(() => {
     disposeNegatives(neg);
@@ -120,18 +121,18 @@ describe('custom class: export, names, removal, file', () => {
   });
 
   it('refuses names that clash, too few images, and renames', async () => {
-    expect(() => checkLabel(pool.loaded, 'people')).toThrow(/already a class/);
-    expect(() => checkLabel(pool.loaded, 'cup')).toThrow(/already a class/);
-    expect(() => checkLabel(pool.loaded, ' my keys ')).toThrow(/already a class/);
-    expect(() => checkLabel(pool.loaded, '  ')).toThrow(/Give your class a name/);
-    await expect(trainCustomClass(pool.loaded, neg, { label: 'few', images: stripes(9), count: 9 })).rejects.toThrow(/at least 10 images/);
-    renameCustomExpert(pool.loaded, spec.id, 'house keys');
+    expect(() => checkLabel(loadedPool(pool), 'people')).toThrow(/already a class/);
+    expect(() => checkLabel(loadedPool(pool), 'cup')).toThrow(/already a class/);
+    expect(() => checkLabel(loadedPool(pool), ' my keys ')).toThrow(/already a class/);
+    expect(() => checkLabel(loadedPool(pool), '  ')).toThrow(/Give your class a name/);
+    await expect(trainCustomClass(loadedPool(pool), neg, { label: 'few', images: stripes(9), count: 9 })).rejects.toThrow(/at least 10 images/);
+    renameCustomExpert(loadedPool(pool), spec.id, 'house keys');
     expect(pool.consolidate([spec.id]).labels).toEqual(['house keys']);
-    expect(checkLabel(pool.loaded, 'house keys', spec.id)).toBe('house keys');
-    const again = await trainCustomClass(pool.loaded, neg, { label: 'house keys', images: stripes(11), count: 11, replaces: spec.id }, { steps: 5 });
+    expect(checkLabel(loadedPool(pool), 'house keys', spec.id)).toBe('house keys');
+    const again = await trainCustomClass(loadedPool(pool), neg, { label: 'house keys', images: stripes(11), count: 11, replaces: spec.id }, { steps: 5 });
     expect(again.id).not.toBe(spec.id); // retraining makes a new expert; the caller frees the old one once unused
     expect(again.shots).toBe(11);
-    unregisterCustomExpert(pool.loaded, again.id);
+    unregisterCustomExpert(loadedPool(pool), again.id);
   });
 
   it('round-trips through the export file with a fresh id; rejects other files', () => {
@@ -151,12 +152,12 @@ describe('custom class: export, names, removal, file', () => {
   it('removal frees the expert and its graph layers; retraining cycles leak no tensors', async () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const s = await trainCustomClass(pool.loaded, neg, { label: `tmp ${i}`, images: stripes(10), count: 10 }, { steps: 5 });
+      const s = await trainCustomClass(loadedPool(pool), neg, { label: `tmp ${i}`, images: stripes(10), count: 10 }, { steps: 5 });
       const c = pool.consolidate(['people', s.id]);
       await predictLogits(c.model, ref.images, 2, 32);
       c.dispose();
-      registerCustomExpert(pool.loaded, { ...s, label: `tmp ${i} again` }); // replacing (retraining) keeps one entry
-      unregisterCustomExpert(pool.loaded, s.id);
+      registerCustomExpert(loadedPool(pool), { ...s, label: `tmp ${i} again` }); // replacing (retraining) keeps one entry
+      unregisterCustomExpert(loadedPool(pool), s.id);
       expect(() => pool.consolidate([s.id])).toThrow(/Unknown class/);
     }
     expect(tf.memory().numTensors).toBe(before);

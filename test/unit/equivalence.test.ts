@@ -6,6 +6,7 @@ import { fetchPool } from '../../src/ml/pool/poolFetch';
 import { folderSource } from '../../src/node/folderSource';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { DEFAULT_POOL_DIR, FIXTURE_POOL_DIR, readReference } from './helpers';
+import { loadedPool } from '../../src/ml/pool';
 
 
 for (const [name, dir] of [['fixture pool (random weights, external state_dicts)', FIXTURE_POOL_DIR], ['built-in default pool', DEFAULT_POOL_DIR]].filter((x) => process.env.ONLY_FIXTURE !== '1' || x[1] === FIXTURE_POOL_DIR)) {
@@ -40,7 +41,7 @@ for (const [name, dir] of [['fixture pool (random weights, external state_dicts)
     });
 
     it('checkAgainstReference (what the app runs on each browser backend) reports the same agreement', async () => {
-      const r = await checkAgainstReference(pool.loaded, ref);
+      const r = await checkAgainstReference(loadedPool(pool), ref);
       expect(r.images).toBe(ref.count);
       expect(r.maxAbsDiff).toBeLessThan(1e-4);
       expect(r.top1Agree).toBe(ref.count);

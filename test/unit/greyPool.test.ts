@@ -11,6 +11,7 @@ import { predictLogits } from '../../src/ml/run/predict';
 import { checkAgainstReference } from '../../src/ml/run/reference';
 import { openPool, useNodeBackend, type Pool } from '../../src/node';
 import { REPO_ROOT, readReference } from './helpers';
+import { loadedPool } from '../../src/ml/pool';
 
 const DIR = path.join(REPO_ROOT, 'test', '.tmp', 'pool-grey');
 const LUMA = [0.299, 0.587, 0.114];
@@ -29,7 +30,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a)
 describe('a 28 x 28 grey pool', () => {
   it('loads and gives PyTorch\'s logits on its grey reference images', async () => {
     expect(pool.manifest.input).toMatchObject({ sizePx: 28, channels: 'L', mean: [0.4782], std: [0.2499] });
-    const check = await checkAgainstReference(pool.loaded, readReference(DIR));
+    const check = await checkAgainstReference(loadedPool(pool), readReference(DIR));
     expect(check.images).toBe(8);
     expect(check.maxAbsDiff).toBeLessThan(1e-4);
   });

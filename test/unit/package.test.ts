@@ -39,6 +39,12 @@ describe('the npm package (npm pack, installed elsewhere)', () => {
     expect(mine.top1).toBe(cli.meanTop1);
   }, 300_000);
 
+  it('trains, uses, saves and loads a custom class through the package (docs/examples/node-custom-class.mjs)', () => {
+    const example = path.join(dir, 'node-custom-class.mjs');
+    cpSync(path.join(REPO_ROOT, 'docs', 'examples', 'node-custom-class.mjs'), example);
+    expect(JSON.parse(run('node', [example, DEFAULT_POOL_DIR], dir))).toEqual({ top: 'stripes', afterLoad: 'stripes', classes: ['stripes (12 images)'] });
+  }, 300_000);
+
   it('type-checks: browsers and bundlers get index.d.ts, Node gets node.d.ts with useNodeBackend', () => {
     writeFileSync(path.join(dir, 'web.ts'), [
       "import { openPool, type Prediction } from 'poe-studio';",
@@ -47,6 +53,11 @@ describe('the npm package (npm pack, installed elsewhere)', () => {
       'const top: Prediction[] = await model.classify({ data: new Uint8Array(3072), width: 32, height: 32 });',
       '// @ts-expect-error labels are strings',
       'const wrong: number[] = model.labels;',
+      "const spec = await pool.customClasses.train('mine', new Uint8Array(10 * 3072), { onProgress: (f: number) => console.log(f) });",
+      "const saved: string = pool.customClasses.toJSON();",
+      'console.log(spec.id, saved, pool.customClasses.list()[0].usable);',
+      '// @ts-expect-error the TF.js models behind a pool are not part of the API',
+      'console.log(pool.loaded);',
       "// @ts-expect-error Node only",
       "import { useNodeBackend } from 'poe-studio';",
       'console.log(top, wrong, useNodeBackend);',

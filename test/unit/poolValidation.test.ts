@@ -7,6 +7,7 @@ import { checkModelJson } from '../../src/ml/pool/poolContents';
 import { validateManifest } from '../../src/ml/pool/poolManifest';
 import { openPool, useNodeBackend } from '../../src/node';
 import { FIXTURE_POOL_DIR } from './helpers';
+import { loadedPool } from '../../src/ml/pool';
 
 let dir: string;
 const manifestPath = () => path.join(dir, 'pool.json');
@@ -47,7 +48,7 @@ describe('pool loading rejects bad pools with a specific message', () => {
   it('loads the intact fixture', async () => {
     copyFixture();
     const pool = await openPool(dir, { warmUp: false });
-    expect(pool.loaded.experts.size).toBe(3);
+    expect(loadedPool(pool).experts.size).toBe(3);
     expect(pool.manifest.classes).toHaveLength(13);
     pool.dispose();
   });

@@ -189,7 +189,7 @@ describe('the model a recipe rebuilds', () => {
 
   it('gives the same logits as the model it was made from, custom class included', async () => {
     const spec = recipeCustomClasses(recipe(), pool.manifest)[0].spec;
-    pool.addCustomClass(spec);
+    pool.customClasses.add([{ spec, images: new Uint8Array(0) }]);
     const names = ['people', 'bus', spec.id];
     const original = pool.consolidate(names, { unknown: true });
     const made = makeRecipe(recipe().pool, names, pool.customClasses, original.unknown!.threshold);
@@ -197,13 +197,13 @@ describe('the model a recipe rebuilds', () => {
     const before = Array.from(await original.predictLogits(ref.images));
     const { labels, unknown } = original;
     original.dispose(); // a model's experts are freed only after it (as the app does)
-    pool.removeCustomClass(spec.id);
-    for (const c of recipeCustomClasses(back, pool.manifest)) pool.addCustomClass(c.spec);
+    pool.customClasses.remove(spec.id);
+    pool.customClasses.add(recipeCustomClasses(back, pool.manifest));
     const rebuilt = pool.consolidate(back.selected, { unknown: back.unknown !== null });
     expect(rebuilt.labels).toEqual(labels);
     expect(Array.from(await rebuilt.predictLogits(ref.images))).toEqual(before);
     expect(back.unknown!.threshold).toBe(unknown!.threshold);
     rebuilt.dispose();
-    pool.removeCustomClass(spec.id);
+    pool.customClasses.remove(spec.id);
   });
 });

@@ -7,8 +7,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTflite, tfliteLogits } from '../../src/io/litert';
 import { loadSample, type Sample } from '../../src/io/sample';
-import { trainCustomClass } from '../../src/ml/custom/customClass';
-import { disposeNegatives, prepareNegatives } from '../../src/ml/custom/customFeatures';
 import { argmaxRows } from '../../src/ml/run/predict';
 import { peakActivationBytes } from '../../src/ml/export/tflite/arena';
 import { tfliteGraph } from '../../src/ml/export/tflite/graph';
@@ -60,11 +58,9 @@ describe('TFLite export (fixture pool)', () => {
   afterAll(() => pool.dispose());
 
   it('float32 runs in LiteRT.js with logits within 1e-4 of TF.js, for whole-expert, class-level and custom-class queries', async () => {
-    const neg = await prepareNegatives(pool.loaded, ref.images, ref.labels, ref.count);
     const stripes = new Uint8Array(12 * 3072).map((_, i) => ((i / 3) % 32 < 16 ? 240 : 20));
-    const spec = await trainCustomClass(pool.loaded, neg, { label: 'my keys', images: stripes, count: 12 }, { steps: 20 });
-    disposeNegatives(neg);
-    pool.addCustomClass(spec);
+    pool.customClasses.setNegatives(ref);
+    const spec = await pool.customClasses.train('my keys', stripes, { steps: 20 });
     for (const query of [['people', 'vehicles_1'], ['cup', 'bus', 'girl'], ['kitchen', spec.id]]) {
       const c = pool.consolidate(query);
       const files = await c.exportTflite('float32');
@@ -76,7 +72,7 @@ describe('TFLite export (fixture pool)', () => {
       expect([meta.labels, meta.modelFile, meta.tflite.precision]).toEqual([c.labels, 'model.tflite', 'float32']);
       c.dispose();
     }
-    pool.removeCustomClass(spec.id);
+    pool.customClasses.remove(spec.id);
   });
 
   it('writes TFLite Micro built-in operators only, the labels in its own metadata, and 16-byte aligned constants', async () => {
@@ -217,7 +213,7 @@ describe('the generated schema code', () => {
     const out = path.join(tmp, 'generated');
     const r = spawnSync('bash', ['scripts/gen-tflite-schema.sh', out], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    const committed = path.join(REPO_ROOT, 'src', 'ml', 'tflite', 'schema', 'generated');
+    const committed = path.join(REPO_ROOT, 'src', 'ml', 'export', 'tflite', 'schema', 'generated');
     const list = (d: string): string[] => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(d, path.join(e.parentPath, e.name))).sort();
     expect(list(out)).toEqual(list(committed));
     for (const f of list(out)) expect(readFileSync(path.join(out, f), 'utf8'), f).toBe(readFileSync(path.join(committed, f), 'utf8'));

@@ -2,8 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolLogits, queryScores, separation } from '../../cli/lib/unknownEval';
 import { compileTflite, tfliteLogits } from '../../src/io/litert';
-import { trainCustomClass } from '../../src/ml/custom/customClass';
-import { disposeNegatives, prepareNegatives } from '../../src/ml/custom/customFeatures';
 import { loadModelFiles } from '../../src/ml/pool/loadModelFiles';
 import { onnxModel } from '../../src/ml/export/onnxExport';
 import { predictLogits } from '../../src/ml/run/predict';
@@ -60,11 +58,9 @@ describe('the "none of these" detector', () => {
   });
 
   it('counts an unchosen custom class as the rest of the world, and a chosen one as known', async () => {
-    const neg = await prepareNegatives(pool.loaded, ref.images, ref.labels, ref.count);
     const stripes = new Uint8Array(12 * 3072).map((_, i) => ((i / 3) % 32 < 16 ? 240 : 20));
-    const spec = await trainCustomClass(pool.loaded, neg, { label: 'my keys', images: stripes, count: 12 }, { steps: 20 });
-    disposeNegatives(neg);
-    pool.addCustomClass(spec);
+    pool.customClasses.setNegatives(ref);
+    const spec = await pool.customClasses.train('my keys', stripes, { steps: 20 });
     const without = pool.consolidate(['people'], { unknown: true });
     const withIt = pool.consolidate(['people', spec.id], { unknown: true });
     const a = await without.predictKnown(stripes);
@@ -73,7 +69,7 @@ describe('the "none of these" detector', () => {
     expect(withIt.labels.at(-1)).toBe('my keys');
     without.dispose();
     withIt.dispose();
-    pool.removeCustomClass(spec.id);
+    pool.customClasses.remove(spec.id);
   });
 
   it('travels in every download as the output\'s last column, with its threshold in metadata.json', async () => {

@@ -3,7 +3,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type';
+import { ActivationFunctionType } from '../tflite/activation-function-type';
 
 
 export class AddOptions {

@@ -3,8 +3,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type';
-import { Padding } from './padding';
+import { ActivationFunctionType } from '../tflite/activation-function-type';
+import { Padding } from '../tflite/padding';
 
 
 export class DepthwiseConv2DOptions {

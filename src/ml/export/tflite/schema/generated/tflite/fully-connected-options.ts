@@ -3,8 +3,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type';
-import { FullyConnectedOptionsWeightsFormat } from './fully-connected-options-weights-format';
+import { ActivationFunctionType } from '../tflite/activation-function-type';
+import { FullyConnectedOptionsWeightsFormat } from '../tflite/fully-connected-options-weights-format';
 
 
 export class FullyConnectedOptions {

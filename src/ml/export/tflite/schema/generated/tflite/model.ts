@@ -3,10 +3,10 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Buffer } from './buffer';
-import { Metadata } from './metadata';
-import { OperatorCode } from './operator-code';
-import { SubGraph } from './sub-graph';
+import { Buffer } from '../tflite/buffer';
+import { Metadata } from '../tflite/metadata';
+import { OperatorCode } from '../tflite/operator-code';
+import { SubGraph } from '../tflite/sub-graph';
 
 
 export class Model {

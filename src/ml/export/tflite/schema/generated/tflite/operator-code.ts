@@ -3,7 +3,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { BuiltinOperator } from './builtin-operator';
+import { BuiltinOperator } from '../tflite/builtin-operator';
 
 
 export class OperatorCode {

@@ -3,7 +3,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { BuiltinOptions, unionToBuiltinOptions, unionListToBuiltinOptions } from './builtin-options';
+import { BuiltinOptions, unionToBuiltinOptions, unionListToBuiltinOptions } from '../tflite/builtin-options';
 
 
 export class Operator {

@@ -3,8 +3,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Operator } from './operator';
-import { Tensor } from './tensor';
+import { Operator } from '../tflite/operator';
+import { Tensor } from '../tflite/tensor';
 
 
 export class SubGraph {

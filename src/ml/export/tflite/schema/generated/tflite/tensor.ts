@@ -3,8 +3,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { QuantizationParameters } from './quantization-parameters';
-import { TensorType } from './tensor-type';
+import { QuantizationParameters } from '../tflite/quantization-parameters';
+import { TensorType } from '../tflite/tensor-type';
 
 
 export class Tensor {
