@@ -35,8 +35,9 @@ export function columnLayout(p: Page): Promise<'one' | 'two' | 'other'> {
 }
 
 /** Serious and critical axe-core violations on the page as it is now, one line each. */
-export async function seriousA11yViolations(p: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page: p }).analyze();
+export async function seriousA11yViolations(p: Page, rules?: string[]): Promise<string[]> {
+  const builder = new AxeBuilder({ page: p });
+  const r = await (rules ? builder.withRules(rules) : builder).analyze();
   return r.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(' | ')}`);
