@@ -8,12 +8,17 @@ status=0
 
 bash scripts/preflight.sh || exit 1
 
+# The typecheck (one thread) runs beside pytest; its output is shown after pytest's.
+npx tsc --noEmit > test/.tmp/tsc.log 2>&1 &
+tsc_pid=$!
+
 echo "== Python: pool builder (pytest)"
 /usr/bin/python3 -m pytest -q experts/tests -p no:cacheprovider 2>&1 | tee test/.tmp/pytest.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 echo "== TypeScript: typecheck"
-npx tsc --noEmit || status=1
+wait "$tsc_pid" || status=1
+cat test/.tmp/tsc.log
 
 echo "== TypeScript unit tests (vitest, Node)"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test/.tmp/unit.json || status=1
