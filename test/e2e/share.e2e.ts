@@ -44,6 +44,13 @@ async function predictions(p: Page): Promise<Record<string, string>> {
   return p.$$eval('li[data-upload]', (els) => Object.fromEntries(els.map((el) => [el.getAttribute('data-upload'), el.textContent ?? ''])));
 }
 
+/** The built-in check on the sample (the detector's row and column included), as the page shows it. */
+async function builtInCheck(p: Page): Promise<string[]> {
+  await p.click('text=Measure accuracy on the selected classes');
+  await p.waitForSelector('[data-testid="check-unknown"]', { timeout: 60_000 });
+  return p.$$eval('[data-testid="check-result"], [data-testid="check-unknown"], [data-testid="confusion-matrix"]', (els) => els.map((e) => e.textContent ?? ''));
+}
+
 async function setThreshold(p: Page, value: string): Promise<void> {
   await p.waitForSelector('[data-testid="unknown-calibration"]', { timeout: 60_000 });
   await p.fill('input[aria-label="None of these below p(known)"]', value);
@@ -97,9 +104,11 @@ describe('share a model as a link (wasm)', () => {
     await setThreshold(maker, '0.42'); // each new model is calibrated afresh: the maker sets theirs again
   });
 
-  it('rebuilds the identical model in a fresh profile, offline, custom class and threshold included', async () => {
+  it('rebuilds the identical model in a fresh profile, offline: the same predictions and built-in check, custom class and threshold included', async () => {
     const expected = await predictions(maker);
     expect(expected['stripes.png']).toMatch(/stripes/);
+    const expectedCheck = await builtInCheck(maker);
+    expect(expectedCheck).toHaveLength(3);
     const context = await browser.newContext();
     const p = await context.newPage();
     // A first visit caches the app and the sample (service worker) and the pool (IndexedDB); then the server goes away.
@@ -122,6 +131,7 @@ describe('share a model as a link (wasm)', () => {
     expect(p.url()).toBe(server.url); // the fragment is taken off the address once read
     expect(await p.textContent('[data-testid="unknown-threshold"]')).toBe('42.0 %');
     expect(await predictions(p)).toEqual(expected);
+    expect(await builtInCheck(p)).toEqual(expectedCheck); // every count of the matrix, "none of these" row and column too
     await context.close();
   }, 180_000);
 
