@@ -83,7 +83,7 @@ export class TaskModel implements ConsolidatedModel {
     if (!Number.isInteger(count) || count < 0 || count * per !== images.length)
       throw new PoeError('IMAGE_INVALID',
         `predictLogits() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${per} bytes.`);
-    const out = await predictLogits(this.model, images, count, this.sizePx, this.channels);
+    const out = await predictLogits(this.model, images, count, this.sizePx);
     return this.unknown ? this.split(out).logits : out;
   }
 
@@ -98,7 +98,7 @@ export class TaskModel implements ConsolidatedModel {
     if (!this.unknown) throw new PoeError('EXPORT_UNSUPPORTED', 'This model has no "none of these" detector: consolidate with { unknown: true }.');
     if (!Number.isInteger(count) || count < 0 || count * this.imageBytes !== images.length)
       throw new PoeError('IMAGE_INVALID', `predictKnown() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${this.imageBytes} bytes.`);
-    return this.split(await predictLogits(this.model, images, count, this.sizePx, this.channels));
+    return this.split(await predictLogits(this.model, images, count, this.sizePx));
   }
 
   /** Rows of [logits..., p(known)] into the logits and the p(known) column. */

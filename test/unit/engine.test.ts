@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPool, PoeError, useNodeBackend, type Pool, type PoolBundle, type PoolCache, type PoolStatus } from '../../src/node';
 import { folderSource } from '../../src/node/folderSource';
 import { argmaxRows } from '../../src/ml/run/predict';
@@ -50,6 +50,17 @@ describe('engine API: openPool -> Pool -> TaskModel', () => {
     expect([...new Set(statuses)]).toEqual(['download', 'instantiate', 'warm-up', 'ready']);
     expect(pool.origin).toBe('network');
     expect(pool.reference?.count).toBe(ref.count);
+  });
+
+  it('predicts many images in one call of the model, with and without the detector', async () => {
+    for (const unknown of [false, true]) {
+      const m = pool.consolidate(['cup', 'people'], { unknown });
+      const spy = vi.spyOn((m as unknown as { model: tf.LayersModel }).model, 'predict');
+      await m.predictLogits(ref.images, ref.count);
+      if (unknown) await m.predictWithKnown(ref.images, ref.count);
+      expect(spy).toHaveBeenCalledTimes(unknown ? 2 : 1); // once a call, not once per 3 images
+      m.dispose();
+    }
   });
 
   it('consolidates superclasses and single classes, mixed, and matches PyTorch', async () => {
