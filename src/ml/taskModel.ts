@@ -6,7 +6,8 @@ import { modelFiles, type ModelFiles, type WeightPrecision } from './export/expo
 import { modelInput, pickImages, type ImageInput } from './run/imageInput';
 import { onnxFiles, type OnnxFiles } from './export/onnxExport';
 import { channelCount, imageKind, type PoolManifest } from './pool/poolManifest';
-import { predictLogits, topK, type Prediction } from './run/predict';
+import { compilePlan, type CompiledPlan } from './run/plan';
+import { predictLogits, topK, type Prediction, type Predictor } from './run/predict';
 import type { QueryPlan } from './graph/selection';
 import { tfliteFiles, type CalibrationImages, type TfliteFiles, type TfliteOptions, type TflitePrecision } from './export/tflite/export';
 
@@ -55,6 +56,11 @@ export class TaskModel implements ConsolidatedModel {
    * threshold starts at 0 (nothing rejected) until calibrateUnknown() or a caller sets it.
    */
   readonly unknown?: { temperature: number; threshold: number };
+  /** The compiled plan every prediction runs (run/plan.ts), or the LayersModel itself where a layer has no plan op. */
+  readonly #runner: Predictor;
+  readonly #compiled: CompiledPlan | null;
+  /** Milliseconds spent compiling the plan (part of the time from selection to first prediction). */
+  readonly compileMs: number;
   private readonly release: () => void;
   private disposed = false;
 
@@ -62,6 +68,9 @@ export class TaskModel implements ConsolidatedModel {
     ({ model: this.model, labels: this.labels, plan: this.plan, params: this.params, buildMs: this.buildMs, graftMs: this.graftMs } = c);
     if (c.unknown) this.unknown = { temperature: c.unknown.temperature, threshold: 0 };
     this.release = c.dispose;
+    this.#compiled = compilePlan(this.model);
+    this.#runner = this.#compiled ?? this.model;
+    this.compileMs = this.#compiled?.compileMs ?? 0;
     this.bytes = 4 * this.model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
     this.sizePx = manifest.input.sizePx;
     this.channels = channelCount(manifest.input);
@@ -83,7 +92,7 @@ export class TaskModel implements ConsolidatedModel {
     if (!Number.isInteger(count) || count < 0 || count * per !== images.length)
       throw new PoeError('IMAGE_INVALID',
         `predictLogits() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${per} bytes.`);
-    const out = await predictLogits(this.model, images, count, this.sizePx);
+    const out = await predictLogits(this.#runner, images, count, this.sizePx);
     return this.unknown ? this.split(out).logits : out;
   }
 
@@ -98,7 +107,7 @@ export class TaskModel implements ConsolidatedModel {
     if (!this.unknown) throw new PoeError('EXPORT_UNSUPPORTED', 'This model has no "none of these" detector: consolidate with { unknown: true }.');
     if (!Number.isInteger(count) || count < 0 || count * this.imageBytes !== images.length)
       throw new PoeError('IMAGE_INVALID', `predictKnown() got ${images.length} bytes for ${count} images; each ${imageKind(this.manifest.input)} image takes ${this.imageBytes} bytes.`);
-    return this.split(await predictLogits(this.model, images, count, this.sizePx));
+    return this.split(await predictLogits(this.#runner, images, count, this.sizePx));
   }
 
   /** Rows of [logits..., p(known)] into the logits and the p(known) column. */
@@ -145,7 +154,7 @@ export class TaskModel implements ConsolidatedModel {
   /** classify() with the detector's verdict: p(known) and whether it is under the threshold (null without a detector). */
   async identify(image: ImageInput, k = 5): Promise<Identified> {
     this.live();
-    const out = tf.tidy(() => this.model.predict(modelInput(image, this.sizePx, this.channels)) as tf.Tensor);
+    const out = tf.tidy(() => this.#runner.predict(modelInput(image, this.sizePx, this.channels)) as tf.Tensor);
     try {
       const row = await out.data();
       if (!this.unknown) return { predictions: topK(row, this.labels, k), known: null, unknown: false };
@@ -209,6 +218,7 @@ export class TaskModel implements ConsolidatedModel {
   readonly dispose = (): void => {
     if (this.disposed) return;
     this.disposed = true;
+    this.#compiled?.dispose(); // the plan's own tensors only: the model's layers belong to the pool
     this.release();
   };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPool, PoeError, useNodeBackend, type Pool, type PoolBundle, type PoolCache, type PoolStatus } from '../../src/node';
 import { folderSource } from '../../src/node/folderSource';
 import { argmaxRows } from '../../src/ml/run/predict';
+import { CompiledPlan } from '../../src/ml/run/plan';
 import { referenceColumns } from '../../src/ml/run/reference';
 import { FIXTURE_POOL_DIR, readReference } from './helpers';
 
@@ -55,10 +56,11 @@ describe('engine API: openPool -> Pool -> TaskModel', () => {
   it('predicts many images in one call of the model, with and without the detector', async () => {
     for (const unknown of [false, true]) {
       const m = pool.consolidate(['cup', 'people'], { unknown });
-      const spy = vi.spyOn((m as unknown as { model: tf.LayersModel }).model, 'predict');
+      const spy = vi.spyOn(CompiledPlan.prototype, 'predict');
       await m.predictLogits(ref.images, ref.count);
       if (unknown) await m.predictWithKnown(ref.images, ref.count);
       expect(spy).toHaveBeenCalledTimes(unknown ? 2 : 1); // once a call, not once per 3 images
+      spy.mockRestore();
       m.dispose();
     }
   });

@@ -6,8 +6,15 @@ export interface Prediction {
   probability: number;
 }
 
+/** What predictLogits runs: a LayersModel, or a compiled plan of one (run/plan.ts). */
+export interface Predictor {
+  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+  readonly inputs: readonly { shape: (number | null)[] }[];
+  readonly outputs: readonly { shape: (number | null)[] }[];
+}
+
 /** Logits for `count` NHWC uint8 images of size x size x the model's input channels, run in batches; returns a Float32Array [count, classes]. */
-export async function predictLogits(model: tf.LayersModel, images: Uint8Array, count: number, sizePx: number, batch = 256): Promise<Float32Array> {
+export async function predictLogits(model: Predictor, images: Uint8Array, count: number, sizePx: number, batch = 256): Promise<Float32Array> {
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
   const out = new Float32Array(count * classes);
   const channels = (model.inputs[0].shape[3] as number) ?? 3;

@@ -1,4 +1,5 @@
 import { consolidate } from '../graph/consolidate';
+import { compilePlan } from './plan';
 import { argmaxRows, predictLogits } from './predict';
 import type { LoadedPool } from '../pool/poolModels';
 
@@ -36,11 +37,15 @@ export function referenceColumns(ref: PoolReference, parts: { expert: string; ke
   return Float32Array.from(out);
 }
 
-/** Runs every expert of the pool on the reference images with the active backend and compares with PyTorch. */
+/**
+ * Runs every expert of the pool on the reference images with the active backend, through the compiled plan
+ * models predict with (run/plan.ts), and compares with PyTorch.
+ */
 export async function checkAgainstReference(pool: LoadedPool, ref: PoolReference): Promise<ReferenceCheck> {
   const c = consolidate(pool, pool.manifest.experts.map((e) => e.name));
+  const plan = compilePlan(c.model);
   try {
-    const got = await predictLogits(c.model, ref.images, ref.count, pool.manifest.input.sizePx);
+    const got = await predictLogits(plan ?? c.model, ref.images, ref.count, pool.manifest.input.sizePx);
     const want = referenceColumns(ref, c.plan.parts);
     let maxAbsDiff = 0;
     want.forEach((w, i) => (maxAbsDiff = Math.max(maxAbsDiff, Math.abs(w - got[i]))));
@@ -49,6 +54,7 @@ export async function checkAgainstReference(pool: LoadedPool, ref: PoolReference
     const b = argmaxRows(want, k);
     return { images: ref.count, logits: want.length, maxAbsDiff, top1Agree: a.filter((v, i) => v === b[i]).length };
   } finally {
+    plan?.dispose();
     c.dispose();
   }
 }

@@ -1,0 +1,201 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A consolidated model compiled into a flat list of raw TF.js ops, run instead of LayersModel.predict:
+ * no layer bookkeeping per call, every convolution a fused kernel with its bias and ReLU, the
+ * pre-activation batch norms as 1x1 depthwise convolutions with the ReLU after them fused in (an
+ * XNNPACK kernel on wasm, where FusedBatchNorm is slow), and zero padding folded into the convolution
+ * that reads it. The weights are the model's own tensors (not copied); only the batch norms' folded
+ * scale and shift are new, and dispose() frees them. Downloads keep exporting the LayersModel.
+ */
+
+type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+
+type Step =
+  | { op: 'conv'; depthwise: boolean; x: number; out: number; filter: tf.Tensor4D; bias?: tf.Tensor1D; strides: [number, number]; dilations: [number, number]; pad: Pad; relu: boolean }
+  | { op: 'dense'; x: number; out: number; kernel: tf.Tensor2D; bias?: tf.Tensor1D; relu: boolean }
+  | { op: 'add'; xs: number[]; out: number; relu: boolean }
+  | { op: 'relu'; x: number; out: number }
+  | { op: 'pad'; x: number; out: number; pad: [[number, number], [number, number]] }
+  | { op: 'mean'; x: number; out: number }
+  | { op: 'flatten'; x: number; out: number }
+  | { op: 'concat'; xs: number[]; out: number; axis: number }
+  | { op: 'softmax'; x: number; out: number };
+
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
+
+/** Thrown inside compile for a layer the plan has no op for; compilePlan then returns null (predict stays on the LayersModel). */
+class Unsupported extends Error {}
+
+export class CompiledPlan {
+  /** Shapes as a LayersModel reports them, so the plan runs wherever the model did (run/predict.ts). */
+  readonly inputs: { shape: (number | null)[] }[];
+  readonly outputs: { shape: (number | null)[] }[];
+  readonly steps: readonly Step[];
+  readonly compileMs: number;
+  readonly #owned: tf.Tensor[];
+  readonly #slots: number;
+  readonly #output: number;
+
+  constructor(model: tf.LayersModel, steps: Step[], slots: number, output: number, owned: tf.Tensor[], compileMs: number) {
+    this.inputs = [{ shape: model.inputs[0].shape }];
+    this.outputs = [{ shape: model.outputs[0].shape }];
+    this.steps = steps;
+    this.#slots = slots;
+    this.#output = output;
+    this.#owned = owned;
+    this.compileMs = compileMs;
+  }
+
+  /** The model's output for a float32 NHWC batch. Call inside tf.tidy: intermediate tensors are left to it. */
+  predict(x: tf.Tensor): tf.Tensor {
+    const v: tf.Tensor[] = new Array(this.#slots);
+    v[0] = x;
+    for (const s of this.steps) {
+      switch (s.op) {
+        case 'conv': {
+          const args = { x: v[s.x] as tf.Tensor4D, filter: s.filter, strides: s.strides, dilations: s.dilations, bias: s.bias, activation: s.relu ? 'relu' as const : 'linear' as const };
+          v[s.out] = s.depthwise ? tf.fused.depthwiseConv2d({ ...args, pad: s.pad as 'valid' | 'same' }) : tf.fused.conv2d({ ...args, pad: s.pad });
+          break;
+        }
+        case 'dense':
+          v[s.out] = tf.fused.matMul({ a: v[s.x] as tf.Tensor2D, b: s.kernel, bias: s.bias, activation: s.relu ? 'relu' : 'linear' });
+          break;
+        case 'add': {
+          const sum = s.xs.length === 2 ? tf.add(v[s.xs[0]], v[s.xs[1]]) : tf.addN(s.xs.map((i) => v[i]));
+          v[s.out] = s.relu ? tf.relu(sum) : sum;
+          break;
+        }
+        case 'relu': v[s.out] = tf.relu(v[s.x]); break;
+        case 'pad': v[s.out] = tf.pad(v[s.x], [[0, 0], s.pad[0], s.pad[1], [0, 0]]); break;
+        case 'mean': v[s.out] = tf.mean(v[s.x], [1, 2]); break;
+        case 'flatten': v[s.out] = tf.reshape(v[s.x], [v[s.x].shape[0], -1]); break;
+        case 'concat': v[s.out] = tf.concat(s.xs.map((i) => v[i]), s.axis); break;
+        case 'softmax': v[s.out] = tf.softmax(v[s.x]); break;
+      }
+    }
+    return v[this.#output];
+  }
+
+  /** Frees the folded batch-norm tensors (the model's own weights stay with the model). */
+  dispose(): void {
+    for (const t of this.#owned) t.dispose();
+    this.#owned.length = 0;
+  }
+}
+
+function compileLayer(layer: tf.layers.Layer, xs: number[], out: number, owned: tf.Tensor[]): Step | number {
+  const cfg = layer.getConfig() as Record<string, unknown>;
+  const rank = layer.inboundNodes[0].inputTensors[0]?.shape.length;
+  const w = layer.getWeights();
+  const act = (cfg.activation as string | undefined) ?? 'linear';
+  if (act !== 'linear' && act !== 'relu' && !(act === 'softmax' && layer.getClassName() === 'Activation')) throw new Unsupported();
+  const relu = act === 'relu';
+  switch (layer.getClassName()) {
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+      if (cfg.dataFormat && cfg.dataFormat !== 'channelsLast') throw new Unsupported();
+      return {
+        op: 'conv', depthwise: layer.getClassName() === 'DepthwiseConv2D', x: xs[0], out, filter: w[0] as tf.Tensor4D,
+        bias: cfg.useBias ? (w[1] as tf.Tensor1D) : undefined, strides: pair(cfg.strides), dilations: pair(cfg.dilationRate ?? 1),
+        pad: cfg.padding === 'same' ? 'same' : 'valid', relu,
+      };
+    case 'BatchNormalization': {
+      const axis = Array.isArray(cfg.axis) ? cfg.axis[0] : cfg.axis;
+      if ((axis !== -1 && axis !== 3) || rank !== 4) throw new Unsupported();
+      const [filter, bias] = tf.tidy(() => {
+        let i = 0;
+        const c = w[w.length - 1].size;
+        const gamma = cfg.scale ? w[i++] : tf.ones([c]);
+        const beta = cfg.center ? w[i++] : tf.zeros([c]);
+        const scale = tf.div(gamma, tf.sqrt(tf.add(w[i + 1], cfg.epsilon as number)));
+        return [tf.reshape(scale, [1, 1, c, 1]) as tf.Tensor4D, tf.sub(beta, tf.mul(w[i], scale)) as tf.Tensor1D];
+      });
+      owned.push(filter, bias);
+      return { op: 'conv', depthwise: true, x: xs[0], out, filter, bias, strides: [1, 1], dilations: [1, 1], pad: 'valid', relu: false };
+    }
+    case 'Activation':
+    case 'ReLU':
+      if (layer.getClassName() === 'ReLU' && cfg.maxValue != null) throw new Unsupported();
+      if (act === 'softmax') return { op: 'softmax', x: xs[0], out };
+      return layer.getClassName() === 'ReLU' || relu ? { op: 'relu', x: xs[0], out } : xs[0];
+    case 'Add':
+      return { op: 'add', xs, out, relu: false };
+    case 'ZeroPadding2D': {
+      const [[t, b], [l, r]] = cfg.padding as number[][];
+      return { op: 'pad', x: xs[0], out, pad: [[t, b], [l, r]] };
+    }
+    case 'GlobalAveragePooling2D':
+      return { op: 'mean', x: xs[0], out };
+    case 'Flatten':
+      return { op: 'flatten', x: xs[0], out };
+    case 'Dense':
+      if (rank !== 2) throw new Unsupported();
+      return { op: 'dense', x: xs[0], out, kernel: w[0] as tf.Tensor2D, bias: cfg.useBias ? (w[1] as tf.Tensor1D) : undefined, relu };
+    case 'Concatenate':
+      return { op: 'concat', xs, out, axis: -1 };
+  }
+  throw new Unsupported();
+}
+
+/** A ReLU whose input has no other reader folds into the conv, dense or add that made it; a pad read only by a 'valid' conv folds into it. */
+function fuse(steps: Step[], output: number): Step[] {
+  const readers = new Map<number, number>();
+  const read = (i: number) => readers.set(i, (readers.get(i) ?? 0) + 1);
+  for (const s of steps) ('xs' in s ? s.xs : [s.x]).forEach(read);
+  const producer = new Map<number, Step>(steps.map((s) => [s.out, s]));
+  const alone = (i: number) => readers.get(i) === 1 && i !== output;
+  return steps.filter((s) => {
+    if (s.op === 'relu') {
+      const p = producer.get(s.x);
+      if (p && (p.op === 'conv' || p.op === 'dense' || p.op === 'add') && !p.relu && alone(s.x)) {
+        p.relu = true;
+        p.out = s.out;
+        producer.set(s.out, p);
+        return false;
+      }
+    }
+    // tf.fused.depthwiseConv2d takes no explicit padding: only regular convolutions absorb a pad.
+    if (s.op === 'conv' && !s.depthwise && s.pad === 'valid') {
+      const p = producer.get(s.x);
+      if (p?.op === 'pad' && alone(s.x)) {
+        readers.set(s.x, 0); // the pad step goes unread: dropped below
+        s.pad = [[0, 0], p.pad[0], p.pad[1], [0, 0]];
+        s.x = p.x;
+      }
+    }
+    return true;
+  }).filter((s) => s.op !== 'pad' || readers.get(s.out) !== 0 || s.out === output);
+}
+
+/**
+ * Compiles a consolidated model (one input, one output, the layer kinds pools are made of) into a plan;
+ * null for anything else, which then keeps running through LayersModel.predict.
+ */
+export function compilePlan(model: tf.LayersModel): CompiledPlan | null {
+  const t0 = (globalThis.performance ?? Date).now();
+  if (model.inputLayers?.length !== 1 || model.outputLayers?.length !== 1) return null;
+  const owned: tf.Tensor[] = [];
+  try {
+    const slot = new Map<string, number>([[model.inputLayers[0].name, 0]]);
+    let slots = 1;
+    const steps: Step[] = [];
+    for (const layer of model.layers) {
+      if (slot.has(layer.name)) continue;
+      const xs = layer.inboundNodes[0].inboundLayers.map((l) => slot.get(l.name));
+      if (xs.some((i) => i === undefined)) throw new Unsupported();
+      const step = compileLayer(layer, xs as number[], slots, owned);
+      if (typeof step === 'number') slot.set(layer.name, step); // an identity: the layer's output is its input
+      else {
+        steps.push(step);
+        slot.set(layer.name, slots++);
+      }
+    }
+    const output = slot.get(model.outputLayers[0].name)!;
+    return new CompiledPlan(model, fuse(steps, output), slots, output, owned, (globalThis.performance ?? Date).now() - t0);
+  } catch (e) {
+    owned.forEach((t) => t.dispose());
+    if (e instanceof Unsupported) return null;
+    throw e;
+  }
+}
