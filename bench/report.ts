@@ -67,6 +67,14 @@ export function report(r: Results): string {
   for (const { env, t } of engines)
     for (const n of [...new Set(t.map((x) => x.experts))]) out.push(row([env, String(n), cell(rate(t, n, 1), n), cell(rate(t, n, 32), n)], tw));
 
+  out.push('', 'The compiled plan (what TaskModel predicts with) against LayersModel.predict (the path before it), in blocks');
+  out.push('run back to back in alternating order: images/s of each, and the median (min–max) of the per-pair ratios.');
+  const pw = [22, 8, 8, 16, 16, 22];
+  out.push(row(['engine', 'experts', 'batch', 'plan', 'layers', 'plan / layers'], pw));
+  for (const { env, b } of envs)
+    for (const t of b.throughput.filter((x) => x.planSpeedup))
+      out.push(row([`${env} TF.js`, String(t.experts), String(t.batch), s(t.imagesPerSecond, 0), s(t.layersImagesPerSecond, 0), `${s(t.planSpeedup, 2)}x`], pw));
+
   out.push('', 'Memory: tensors / bytes after building n=5, and after N frames');
   for (const { env, b } of envs)
     out.push(`  ${env.padEnd(16)} ${b.memory.afterBuild.tensors} / ${b.memory.afterBuild.bytes}  ->  after ${b.memory.frames} frames: ${b.memory.afterFrames.tensors} / ${b.memory.afterFrames.bytes}`);

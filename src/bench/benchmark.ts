@@ -3,6 +3,7 @@ import type { Pool } from '../ml/pool';
 import { forgetPoolGraph } from '../ml/graph/poolGraph';
 import { channelCount } from '../ml/pool/poolManifest';
 import { loadedPool } from '../ml/pool';
+import { compilePlan } from '../ml/run/plan';
 
 /** Median, min and max of repeated measurements. */
 export interface Stat {
@@ -81,7 +82,12 @@ export async function measureQueryLatency(pool: Pool, names: string[], query: st
 export interface Throughput {
   experts: number;
   batch: number;
+  /** Through the compiled plan, as TaskModel predicts (run/plan.ts). */
   imagesPerSecond: Stat;
+  /** Through LayersModel.predict, the path before the plan, measured in blocks alternating with the plan's. */
+  layersImagesPerSecond: Stat;
+  /** Per-block ratio plan / layers (each pair measured back to back, in alternating order). */
+  planSpeedup: Stat;
 }
 
 /** Items per second of an async step that handles `batch` items, after two warm-up calls, over `rounds` timed rounds of ~`ms`. */
@@ -101,19 +107,38 @@ export async function measureRate(step: () => Promise<unknown>, batch: number, r
   return stat(rates);
 }
 
-/** Images per second of a consolidated model at a batch size, over `rounds` timed rounds of ~`ms` each. */
+/**
+ * Images per second of a consolidated model at a batch size, through the compiled plan and through
+ * LayersModel.predict, in `rounds` pairs of ~`ms` blocks run back to back in alternating order, so that
+ * a change in the machine's load hits both sides of a ratio alike.
+ */
 export async function measureThroughput(pool: Pool, n: number, batch: number, rounds = 5, ms = 400): Promise<Throughput> {
   const size = pool.manifest.input.sizePx;
   const c = pool.consolidate(pool.manifest.experts.slice(0, n).map((e) => e.name));
   const x = tf.randomUniform([batch, size, size, channelCount(pool.manifest.input)], 0, 255);
-  const imagesPerSecond = await measureRate(async () => {
-    const y = c.model.predict(x) as tf.Tensor;
+  const model = (c as unknown as { model: tf.LayersModel }).model;
+  const plan = compilePlan(model);
+  const run = (m: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }) => async () => {
+    const y = tf.tidy(() => m.predict(x) as tf.Tensor);
     await y.data();
     y.dispose();
-  }, batch, rounds, ms);
+  };
+  const viaPlan = run(plan ?? model);
+  const viaLayers = run(model);
+  const planRates: number[] = [];
+  const layerRates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const pair = r % 2 === 0 ? [viaPlan, viaLayers] : [viaLayers, viaPlan];
+    const rates = [];
+    for (const step of pair) rates.push((await measureRate(step, batch, 1, ms)).median);
+    const [p, l] = r % 2 === 0 ? rates : [rates[1], rates[0]];
+    planRates.push(p);
+    layerRates.push(l);
+  }
+  plan?.dispose();
   x.dispose();
   c.dispose();
-  return { experts: n, batch, imagesPerSecond };
+  return { experts: n, batch, imagesPerSecond: stat(planRates), layersImagesPerSecond: stat(layerRates), planSpeedup: stat(planRates.map((p, i) => p / layerRates[i])) };
 }
 
 export interface MemoryFigures {
@@ -150,7 +175,7 @@ export async function benchBackend(pool: Pool, { reps = 15, quick = false } = {}
   for (const q of benchQueries(pool)) queries.push(await measureQueryLatency(pool, q.names, q.query, quick ? 3 : reps));
   const throughput: Throughput[] = [];
   for (const n of [1, 5, 20].filter((k) => k <= pool.manifest.experts.length))
-    for (const batch of [1, 32]) throughput.push(await measureThroughput(pool, n, batch, quick ? 2 : 5, quick ? 300 : 400));
+    for (const batch of [1, 32]) throughput.push(await measureThroughput(pool, n, batch, quick ? 3 : 7, quick ? 300 : 500));
   pool.prepare();
   return { backend: tf.getBackend(), queries, throughput, memory: await measureMemory(pool, quick ? 200 : 1000) };
 }
