@@ -39,16 +39,16 @@ void (async () => {
   await appStore.getState().initBackend();
   void appStore.getState().requestPersistentStorage();
   const shared = takeRecipeFragment();
+  // A link pasted into this tab's address bar later (during loading too: it waits for the pool).
+  addEventListener('hashchange', () => {
+    const hash = takeRecipeFragment();
+    if (hash) void appStore.getState().openRecipeLink(hash);
+  });
   if (shared) await appStore.getState().openRecipeLink(shared);
   await appStore.getState().loadPool();
   // ?pool=<folder URL>: the built-in pool stays in use unless that pool passes every check.
   const poolUrl = new URLSearchParams(location.search).get('pool');
   if (poolUrl) await appStore.getState().openPoolFromUrl(poolUrl);
   await appStore.getState().followRecipe();
-  // A link pasted into this tab's address bar later.
-  addEventListener('hashchange', () => {
-    const hash = takeRecipeFragment();
-    if (hash) void appStore.getState().openRecipeLink(hash);
-  });
   if (import.meta.env.PROD) await enableOffline(() => appStore.setState({ appUpdateReady: true }));
 })();

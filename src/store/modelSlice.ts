@@ -12,6 +12,8 @@ export interface ModelInfo {
   params: number;
   bytes: number;
   buildMs: number;
+  /** Compiling the plan predictions run through (run/plan.ts), in milliseconds. */
+  compileMs: number;
   /** Graph assembly plus the first (warm-up) prediction, in milliseconds. */
   readyMs: number;
 }
@@ -104,6 +106,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
             params: c.params,
             bytes: c.bytes,
             buildMs: c.buildMs,
+            compileMs: c.compileMs,
             readyMs: performance.now() - t0,
           },
           modelError: null,

@@ -24,7 +24,7 @@ export function ModelCard() {
           <dt>Parameters</dt><dd>{model.params.toLocaleString('en-US')}</dd>
           <dt>Size</dt><dd>{formatBytes(model.bytes)} (float32)</dd>
           {memory && <><dt>Memory</dt><dd data-testid="memory" data-tensors={memory.tensors}>{memory.tensors} tensors, {formatBytes(memory.bytes)} held by TF.js</dd></>}
-          <dt>Built in</dt><dd data-testid="build-ms">{model.buildMs.toFixed(1)} ms (ready after first prediction: {model.readyMs.toFixed(1)} ms)</dd>
+          <dt>Built in</dt><dd data-testid="build-ms">{model.buildMs.toFixed(1)} ms, compiled in {model.compileMs.toFixed(1)} ms (ready after first prediction: {model.readyMs.toFixed(1)} ms)</dd>
         </dl>
       )}
       <UnknownControl />
