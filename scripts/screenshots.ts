@@ -45,6 +45,7 @@ async function main() {
     await page.waitForTimeout(1500);
     await (await page.$('section.webcam'))!.screenshot({ path: path.join(OUT, 'webcam.png') });
     await page.close();
+    await unknownAndShareShots(browser, base);
     await phoneShots(browser, base);
     await fashionShots(browser, base);
     console.log(`screenshots written to ${OUT}`);
@@ -52,6 +53,29 @@ async function main() {
     await browser.close();
     await preview.close();
   }
+}
+
+/** "None of these" on uploads and in the built-in check's matrix, and the Share panel with its QR code. */
+async function unknownAndShareShots(browser: Browser, base: string) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('section.pool[data-status="ready"]');
+  for (const t of ['people', 'vehicles_1']) await page.check(`input[data-task="${t}"]`);
+  await page.check('[data-testid="unknown-control"] input[type="checkbox"]');
+  await page.waitForSelector('[data-testid="unknown-calibration"]');
+  const ref = readReference(DEFAULT_POOL_DIR);
+  await page.setInputFiles('[data-testid="file-input"]', Array.from({ length: 8 }, (_, i) => ({
+    name: `cifar-${i}.png`, mimeType: 'image/png', buffer: encodePng(ref.images.subarray(i * 3072, (i + 1) * 3072), 32, 32),
+  })));
+  await page.waitForFunction(() => document.querySelectorAll('li[data-upload] :is(.known-score, .none-of-these)').length === 8);
+  await (await page.$('section.uploads'))!.screenshot({ path: path.join(OUT, 'none-of-these.png') });
+  await page.click('text=Measure accuracy on the selected classes');
+  await page.waitForSelector('[data-testid="check-unknown"]');
+  await (await page.$('[data-testid="confusion-matrix"]'))!.screenshot({ path: path.join(OUT, 'none-of-these-matrix.png') });
+  await page.click('[data-testid="share-model"]');
+  await page.waitForSelector('[data-testid="share-qr"]');
+  await (await page.$('section.share'))!.screenshot({ path: path.join(OUT, 'share.png') });
+  await page.close();
 }
 
 /** The same app on a 390 x 844 phone: picking, the built-in check's matrix, the full-screen webcam. */

@@ -47,7 +47,7 @@ export function BuiltInCheck() {
               {' '}{check.unknown.otherImages} images of other classes (the last row and column).
             </p>
           )}
-          {check.labels.length <= MATRIX_MAX_CLASSES
+          {check.labels.length - (check.unknown ? 1 : 0) <= MATRIX_MAX_CLASSES
             ? <ConfusionMatrix labels={check.labels} outcomes={check.outcomes} picked={picked} pick={setPicked} />
             : <ClassAccuracyBars labels={check.labels} outcomes={check.outcomes} picked={picked} pick={setPicked} />}
           {sample && picked && <CheckImages pick={picked} outcomes={check.outcomes} sample={sample} close={() => setPicked(null)} />}
