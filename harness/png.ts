@@ -30,3 +30,14 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Buffe
   ihdr[9] = 2; // colour type RGB
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
+
+/** A 32 x 32 picture no CIFAR-100 class looks like: magenta and green diagonal stripes, shifted per image (a custom class). */
+export function stripes(n: number): Buffer {
+  const rgb = new Uint8Array(32 * 32 * 3);
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 32; x++) {
+      const on = ((x + y + n) >> 2) % 2 === 0;
+      rgb.set(on ? [250, 20 + 3 * n, 240] : [30, 230, 10 + 2 * n], (y * 32 + x) * 3);
+    }
+  return encodePng(rgb, 32, 32);
+}

@@ -20,16 +20,25 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v flatc >/dev/null || missing+=(flatbuffers-compiler)
 command -v g++ >/dev/null || missing+=(g++)
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+# The other two browser engines, and a virtual screen for them; installed with their recommends
+# (GStreamer for WebKit's camera and media, Mesa for WebGL).
+browsers=()
+[ -x "${FIREFOX_PATH:-/usr/bin/firefox-esr}" ] || browsers+=(firefox-esr)
+[ -x "${WEBKIT_DRIVER_PATH:-/usr/bin/WebKitWebDriver}" ] || browsers+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || browsers+=(xvfb)
 
-if [ ${#missing[@]} -gt 0 ]; then
+if [ $((${#missing[@]} + ${#browsers[@]})) -gt 0 ]; then
   if [ "${1:-}" != "--check" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "== apt-get install ${missing[*]}"
+    echo "== apt-get install ${missing[*]} ${browsers[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" || exit 1
+    apt-get update -qq || exit 1
+    if [ ${#missing[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${missing[@]}" || exit 1; fi
+    if [ ${#browsers[@]} -gt 0 ]; then apt-get install -y -qq "${browsers[@]}" || exit 1; fi
   else
-    echo "npm test needs Debian packages this machine lacks: ${missing[*]}." >&2
+    echo "npm test needs Debian packages this machine lacks: ${missing[*]} ${browsers[*]}." >&2
     echo "Install them, then run npm test again:" >&2
-    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    [ ${#missing[@]} -gt 0 ] && echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    [ ${#browsers[@]} -gt 0 ] && echo "  sudo apt-get install -y ${browsers[*]}" >&2
     exit 1
   fi
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: Python (pool builder), TypeScript unit tests in Node, and real-browser tests in Chromium.
+# Every test: Python (pool builder), TypeScript unit tests in Node, and real-browser tests in Chromium,
+# with the cross-engine suite (test/e2e/engines) in Firefox ESR and WebKitGTK too.
 # Runs all suites even when one fails; ends with one "N passed, N failed" line and a non-zero status on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ cat test/.tmp/tsc.log
 echo "== TypeScript unit tests (vitest, Node)"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test/.tmp/unit.json || status=1
 
-echo "== Browser tests (vitest + playwright-core, headless Chromium)"
+echo "== Browser tests (vitest; Chromium through Playwright, Firefox ESR through Puppeteer, WebKitGTK through WebDriver)"
 npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile.json=test/.tmp/e2e.json || status=1
 
 node scripts/summarize-tests.mjs test/.tmp/pytest.log test/.tmp/unit.json test/.tmp/e2e.json || status=1

@@ -30,7 +30,7 @@ export function BuiltInCheck() {
     <section className="panel check" aria-label="Built-in check">
       <h2>Built-in check</h2>
       <p data-testid="check-about">{sample ? `The pool’s sample: ${sample.about}, ${sample.count} images, never used for training.` : 'Test images that come with the pool, never used for training.'}</p>
-      <button type="button" disabled={!hasModel || busy} onClick={() => void runCheck()}>
+      <button type="button" disabled={!hasModel || busy} onClick={() => void runCheck()} data-testid="check-run">
         {busy ? 'Checking…' : 'Measure accuracy on the selected classes'}
       </button>
       {error && <p className="error" role="alert">{error}</p>}

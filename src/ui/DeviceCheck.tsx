@@ -8,7 +8,7 @@ export function DeviceCheck() {
   const ready = useAppStore((s) => s.poolStatus === 'ready');
   return (
     <div className="device-check">
-      <button type="button" disabled={!ready} onClick={() => void run()}>Check this device against PyTorch</button>
+      <button type="button" disabled={!ready} onClick={() => void run()} data-testid="device-check-run">Check this device against PyTorch</button>
       {check && (
         <p data-testid="device-check" data-backend={check.backend} data-max-diff={check.maxAbsDiff} data-agree={check.top1Agree} data-images={check.images}>
           {check.backend}: largest logit difference {check.maxAbsDiff.toExponential(1)} over {check.logits} logits; top-1 agrees on{' '}

@@ -21,7 +21,7 @@ export function WebcamTest() {
     <section className="panel webcam" aria-label="Webcam test">
       <h2>Test on your webcam</h2>
       <div className="webcam-tools">
-        {on ? <button type="button" onClick={stopWebcam}>Stop camera</button>
+        {on ? <button type="button" onClick={stopWebcam} data-testid="webcam-stop">Stop camera</button>
           : <button type="button" onClick={() => void startWebcam()} data-testid="webcam-start">{error ? 'Retry camera' : 'Start camera'}</button>}
         {on && cameras.length > 1 && <button type="button" onClick={() => void switchCamera()} data-testid="webcam-switch">Switch camera</button>}
         {on && <button type="button" onClick={() => setFull(true)} data-testid="webcam-full">Full screen</button>}

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../../harness/chromium';
 import { fakeCameraArgs, makeClip } from '../../harness/fakeWebcam';
-import { encodePng } from '../../harness/png';
+import { stripes } from '../../harness/png';
 import { modelWithClasses, poolReady } from './pages';
 
 const baseUrl = inject('baseUrl');
@@ -12,16 +12,6 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-/** A 32 x 32 picture no CIFAR-100 class looks like: magenta and green diagonal stripes, shifted per image. */
-function stripes(n: number): Buffer {
-  const rgb = new Uint8Array(32 * 32 * 3);
-  for (let y = 0; y < 32; y++)
-    for (let x = 0; x < 32; x++) {
-      const on = ((x + y + n) >> 2) % 2 === 0;
-      rgb.set(on ? [250, 20 + 3 * n, 240] : [30, 230, 10 + 2 * n], (y * 32 + x) * 3);
-    }
-  return encodePng(rgb, 32, 32);
-}
 const files = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ name: `keys-${from + i}.png`, mimeType: 'image/png', buffer: stripes(from + i) }));
 
