@@ -23,7 +23,7 @@ export function ModelCard() {
           <dt>Experts used</dt><dd>{model.experts.map((e) => (e.whole ? e.name : `${e.name} (${e.classes})`)).join(', ')}</dd>
           <dt>Parameters</dt><dd>{model.params.toLocaleString('en-US')}</dd>
           <dt>Size</dt><dd>{formatBytes(model.bytes)} (float32)</dd>
-          {memory && <><dt>Memory</dt><dd data-testid="memory" data-tensors={memory.tensors}>{memory.tensors} tensors, {formatBytes(memory.bytes)} held by TF.js</dd></>}
+          {memory && <><dt>Memory</dt><dd data-testid="memory" data-tensors={memory.tensors} data-bytes={memory.bytes}>{memory.tensors} tensors, {formatBytes(memory.bytes)} held by TF.js</dd></>}
           <dt>Built in</dt><dd data-testid="build-ms">{model.buildMs.toFixed(1)} ms, compiled in {model.compileMs.toFixed(1)} ms (ready after first prediction: {model.readyMs.toFixed(1)} ms)</dd>
         </dl>
       )}

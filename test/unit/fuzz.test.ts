@@ -6,12 +6,14 @@ import { parseManifestBytes } from '../../src/ml/pool/poolFetch';
 import { validateManifest } from '../../src/ml/pool/poolManifest';
 import { checkModelJson } from '../../src/ml/pool/poolContents';
 import { FIXTURE_POOL_DIR } from './helpers';
+import { assertAsyncProperty, assertProperty } from './property';
 import { bytesOf, json, openZip, readPoolDir, replaceFile, zipOf, type PoolFiles } from './poolBytes';
 
 /**
  * Property-based tests: whatever the input, the pool checks either accept it or throw a PoeError with
  * a code, never another exception, and each case finishes quickly. 500 cases per property by default;
- * `npm run test:fuzz` runs 10,000 (FUZZ_RUNS). A failure prints its seed and the shrunk input.
+ * `npm run test:fuzz` runs 10,000 (FUZZ_RUNS). Each property prints its seed first; a failure prints
+ * its seed and input, and a case that hangs stops the process with them (test/unit/property.ts).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const CASE_MS = 2000;
@@ -68,11 +70,11 @@ const mutation = fc.tuple(fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc
 
 describe('fuzzing the manifest validator', () => {
   it('any JSON value', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => onlyCoded(() => validateManifest(v))), { numRuns: RUNS });
+    assertProperty('any JSON value', fc.jsonValue(), (v) => onlyCoded(() => validateManifest(v)), { numRuns: RUNS });
   }, TIMEOUT_MS);
 
   it('the fixture manifest with a random change anywhere', () => {
-    fc.assert(fc.property(mutation, ([picks, r]) => onlyCoded(() => validateManifest(mutate(manifest, picks, r)))), { numRuns: RUNS });
+    assertProperty('manifest with a change', mutation, ([picks, r]) => onlyCoded(() => validateManifest(mutate(manifest, picks, r))), { numRuns: RUNS });
   }, TIMEOUT_MS);
 
   it('pool.json bytes flipped, cut or spliced, and random bytes', () => {
@@ -82,14 +84,14 @@ describe('fuzzing the manifest validator', () => {
       const out = new Uint8Array([...raw.subarray(0, i), b, ...insert, ...raw.subarray(i + 1, raw.length - (cut % 50))]);
       return out;
     });
-    fc.assert(fc.property(fc.oneof(edited, fc.uint8Array({ maxLength: 4096 })), (bytes) => onlyCoded(() => parseManifestBytes(bytes, 'under test'))), { numRuns: RUNS });
+    assertProperty('pool.json bytes', fc.oneof(edited, fc.uint8Array({ maxLength: 4096 })), (bytes) => onlyCoded(() => parseManifestBytes(bytes, 'under test')), { numRuns: RUNS });
   }, TIMEOUT_MS);
 
   it('deep nesting and long lists', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 300_000 }), fc.constantFrom('[', '{"a":'), (depth, open) => {
+    assertProperty('deep nesting', fc.tuple(fc.integer({ min: 1, max: 300_000 }), fc.constantFrom('[', '{"a":')), ([depth, open]) => {
       const close = open === '[' ? ']' : '}';
       onlyCoded(() => parseManifestBytes(bytesOf(open.repeat(depth) + '1' + close.repeat(depth)), 'under test'));
-    }), { numRuns: Math.min(RUNS, 200) });
+    }, { numRuns: Math.min(RUNS, 200) });
   }, TIMEOUT_MS);
 });
 
@@ -99,21 +101,21 @@ describe('fuzzing the model.json checks', () => {
   it('model.json with a random change anywhere, and weights with random floats (NaN and Infinity included)', () => {
     const model = json(fixture, part.model.path);
     const weights = fixture.get(part.weights.path)!;
-    fc.assert(fc.property(mutation, fc.float({ noDefaultInfinity: false, noNaN: false }), fc.nat(), ([picks, r], x, at) => {
+    assertProperty('model.json and weights', fc.tuple(mutation, fc.float({ noDefaultInfinity: false, noNaN: false }), fc.nat()), ([[picks, r], x, at]) => {
       const w = weights.slice();
       new DataView(w.buffer).setFloat32(4 * (at % (w.length / 4)), x, true);
       onlyCoded(() => checkModelJson(bytesOf(mutate(model, picks, r)), w, part, 'expert "kitchen"'));
-    }), { numRuns: RUNS });
+    }, { numRuns: RUNS });
   }, TIMEOUT_MS);
 
   it('a whole pool zip whose expert model.json was changed loads or fails with a code, also inside TensorFlow.js', async () => {
     const model = json(fixture, part.model.path);
-    await fc.assert(fc.asyncProperty(mutation, async ([picks, r]) => {
+    await assertAsyncProperty('pool zip with a changed model.json', mutation, async ([picks, r]) => {
       const t0 = performance.now();
       const got = await openZip(zipOf(replaceFile(fixture, part.model.path, bytesOf(mutate(model, picks, r)))));
       expect(got.code).not.toMatch(/^UNCODED/);
       expect(performance.now() - t0).toBeLessThan(10 * CASE_MS);
-    }), { numRuns: Number(process.env.FUZZ_POOL_RUNS ?? Math.min(RUNS, 40)) });
+    }, { numRuns: Number(process.env.FUZZ_POOL_RUNS ?? Math.min(RUNS, 40)) });
   }, TIMEOUT_MS * 4);
 });
 

@@ -1,5 +1,6 @@
 // A model as a link or a project file: the recipe's encoding, its checks, and the model it rebuilds.
 import fc from 'fast-check';
+import { assertAsyncProperty } from './property';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deflateSync } from 'fflate';
@@ -142,13 +143,13 @@ describe('a link', () => {
 
   it('random fragments never throw anything but a coded recipe error', async () => {
     const hash = await recipeFragment(recipe());
-    await fc.assert(fc.asyncProperty(
+    await assertAsyncProperty('random fragments',
       fc.oneof(fc.string(), fc.string().map((s) => `#model=1.${s}`), fc.nat({ max: hash.length }).chain((cut) => fc.string({ maxLength: 8 }).map((s) => hash.slice(0, cut) + s))),
       async (s) => {
         const code = await codeOf(parseRecipeFragment(s));
         expect(['RECIPE_INVALID', 'RECIPE_VERSION', 'no error']).toContain(code);
       },
-    ), { numRuns: 300, seed: 42 });
+      { numRuns: 300, seed: 42, caseLimitMs: 10_000 });
   });
 });
 
