@@ -4,6 +4,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { configureWasm, BACKEND_ORDER, type BackendName } from './ml/run/backend';
+import { WASM_THREAD_SETTINGS } from './ml/run/wasmThreads';
 import { enableOffline } from './io/offline';
 import { isRecipeFragment } from './ml/share/recipe';
 import { appStore } from './store';
@@ -15,6 +16,9 @@ configureWasm({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.was
 // ?backend=wasm (etc.) overrides the saved preference, for testing and for links that must be reproducible.
 const forced = new URLSearchParams(location.search).get('backend');
 if (forced && (BACKEND_ORDER as string[]).includes(forced)) appStore.setState({ preferredBackend: forced as BackendName });
+const threads = new URLSearchParams(location.search).get('threads');
+const setting = WASM_THREAD_SETTINGS.find((t) => String(t) === threads);
+if (setting) appStore.setState({ preferredWasmThreads: setting });
 
 // Uploaded images are re-predicted whenever the consolidated model changes.
 appStore.subscribe((s, prev) => {

@@ -48,7 +48,7 @@ export function createAppStore(name = 'poe-studio') {
       version: 1,
       storage: createJSONStorage(safeLocalStorage),
       // Small JSON only: the pool's bytes live in IndexedDB, never here.
-      partialize: (s) => ({ selected: s.selected, selections: s.selections, poolId: s.poolId, preferredBackend: s.preferredBackend, detectUnknown: s.detectUnknown }),
+      partialize: (s) => ({ selected: s.selected, selections: s.selections, poolId: s.poolId, preferredBackend: s.preferredBackend, preferredWasmThreads: s.preferredWasmThreads, detectUnknown: s.detectUnknown }),
     }),
   );
 }

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { activeBackend, selectBackend, type BackendName, type BackendStatus } from '../ml/run/backend';
+import type { WasmThreadSetting } from '../ml/run/wasmThreads';
 import type { ReferenceCheck } from '../ml/run/reference';
 import { memoryStats, type MemoryStats } from '../ml/run/memory';
 import type { TaskModel } from '../ml/taskModel';
@@ -20,6 +21,8 @@ export interface ModelInfo {
 
 export interface ModelSlice {
   preferredBackend: BackendName | 'auto';
+  /** XNNPACK worker threads on wasm: 'auto' measures 1 against the most the page can have at start-up. */
+  preferredWasmThreads: WasmThreadSetting;
   backend: BackendStatus | null;
   backendError: string | null;
   model: ModelInfo | null;
@@ -34,6 +37,7 @@ export interface ModelSlice {
   checkDevice: () => Promise<void>;
   initBackend: () => Promise<void>;
   setBackend: (b: BackendName | 'auto') => Promise<void>;
+  setWasmThreads: (t: WasmThreadSetting) => Promise<void>;
   buildModel: () => Promise<void>;
 }
 
@@ -41,6 +45,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
   let buildSeq = 0;
   return {
     preferredBackend: 'auto',
+    preferredWasmThreads: 'auto',
     backend: null,
     backendError: null,
     model: null,
@@ -64,7 +69,7 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
 
     initBackend: async () => {
       try {
-        set({ backend: await selectBackend(get().preferredBackend), backendError: null });
+        set({ backend: await selectBackend(get().preferredBackend, get().preferredWasmThreads), backendError: null });
       } catch (e) {
         set({ backendError: (e as Error).message });
       }
@@ -75,6 +80,13 @@ export const createModelSlice = (engine: EngineHandles): StateCreator<AppState, 
       await get().initBackend();
       // Weights live on the old backend: reload the pool's models onto the new one.
       if (get().manifest) await get().loadPool();
+    },
+
+    setWasmThreads: async (t) => {
+      set({ preferredWasmThreads: t, deviceCheck: null });
+      if (get().backend?.active !== 'wasm') return;
+      await get().initBackend();
+      if (get().manifest) await get().loadPool(); // the weights lived in the wasm instance just replaced
     },
 
     buildModel: async () => {

@@ -2,6 +2,7 @@ import { BACKEND_ORDER, type BackendName } from '../ml/run/backend';
 import { useAppStore } from '../store';
 import { DeviceCheck } from './DeviceCheck';
 import { UnknownControl } from './UnknownControl';
+import { WasmThreadsControl } from './WasmThreadsControl';
 import { formatBytes } from './ProgressBar';
 
 export function ModelCard() {
@@ -37,6 +38,7 @@ export function ModelCard() {
           </select>
         </label>{' '}
         {backend && <span>active: <strong data-testid="backend">{backend.active}</strong></span>}
+        <WasmThreadsControl />
         {backend?.skipped.map((s) => <p key={s.name} className="notice">{s.name} is not used: {s.reason}.</p>)}
         {backendError && <p className="error" role="alert">{backendError}</p>}
         <DeviceCheck />

@@ -43,10 +43,10 @@ describe('selection slice', () => {
     expect(s().selected).toEqual(['people', 'apple']);
   });
 
-  it('persists only the selections, pool id, backend preference and the "none of these" switch', () => {
+  it('persists only the selections, pool id, backend and wasm-thread preferences and the "none of these" switch', () => {
     appStore.setState({ selected: ['trees'] });
     const saved = appStore.persist.getOptions().storage!.getItem('poe-studio') as { state: Record<string, unknown> };
-    expect(Object.keys(saved.state).sort()).toEqual(['detectUnknown', 'poolId', 'preferredBackend', 'selected', 'selections']);
+    expect(Object.keys(saved.state).sort()).toEqual(['detectUnknown', 'poolId', 'preferredBackend', 'preferredWasmThreads', 'selected', 'selections']);
     expect(saved.state.selected).toEqual(['trees']);
   });
 });

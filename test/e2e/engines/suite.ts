@@ -149,6 +149,29 @@ export function engineSuite(engine: EngineName): void {
       expect(await text(page, 'li[data-upload="new-keys.png"] .preds li span')).toBe('my keys');
     });
 
+    it('shares the model as a link that a fresh profile opens to the same model, custom class included', async () => {
+      await page.click('[data-testid="share-model"]');
+      await waitFor(page, () => (document.querySelector<HTMLInputElement>('[data-testid="share-link"]')?.value ?? '').includes('#model=1.'));
+      const link = await page.evaluate(() => document.querySelector<HTMLInputElement>('[data-testid="share-link"]')!.value);
+      expect(await attr(page, '[data-testid="share-qr"]', 'src')).toMatch(/^data:image\/svg\+xml/);
+      // The system share sheet only where the browser has one (none of the three engines here); Copy and the QR code everywhere.
+      expect(await page.evaluate(() => [...document.querySelectorAll('[data-testid="share-result"] button')].some((b) => b.textContent === 'Share…')))
+        .toBe(await page.evaluate(() => typeof navigator.share === 'function'));
+      const other = await browser.newPage();
+      try {
+        await other.goto(link);
+        await poolReady(other);
+        await waitForSelector(other, '[data-testid="recipe-notice"][data-kind="applied"]');
+        await modelWithClasses(other, 11);
+        expect(await other.evaluate(() => location.hash)).toBe('');
+        await other.setFiles('[data-testid="file-input"]', [{ ...keys(41, 1)[0], name: 'shared-keys.png' }]);
+        await waitForSelector(other, 'li[data-upload="shared-keys.png"][data-status="ready"] .preds li');
+        expect(await text(other, 'li[data-upload="shared-keys.png"] .preds li span')).toBe('my keys');
+      } finally {
+        await other.close();
+      }
+    });
+
     it('has no serious or critical axe-core violation', async () => {
       expect(await seriousA11yViolations(page, AXE)).toEqual([]);
     });
@@ -180,13 +203,17 @@ export function engineSuite(engine: EngineName): void {
       }
     });
 
+    // wasm with 2 worker threads where the engine can have them (SharedArrayBuffer), else 1.
     for (const backend of BACKENDS[engine]) {
-      it(`${backend}: logits within 5e-4 of PyTorch and the same top-1 on every reference image`, async () => {
+      const threads = backend === 'wasm' ? (engine === 'webkit' ? 1 : 2) : null;
+      it(`${backend}${threads ? ` (${threads} thread${threads > 1 ? 's' : ''})` : ''}: logits within 5e-4 of PyTorch and the same top-1 on every reference image`, async () => {
         const p = await browser.newPage();
         try {
-          await p.goto(`${baseUrl}?backend=${backend}`);
+          await p.goto(`${baseUrl}?backend=${backend}${threads ? `&threads=${threads === 1 ? 'auto' : threads}` : ''}`);
           await poolReady(p);
           expect(await text(p, '[data-testid="backend"]')).toBe(backend);
+          if (threads) expect(await attr(p, '[data-testid="wasm-threads"]', 'data-threads')).toBe(String(threads));
+          if (engine === 'webkit' && threads) expect(await text(p, '[data-testid="wasm-threads"]')).toMatch(/no SharedArrayBuffer/);
           await p.click('[data-testid="device-check-run"]');
           await waitForSelector(p, '[data-testid="device-check"]', 240_000);
           const diff = Number(await attr(p, '[data-testid="device-check"]', 'data-max-diff'));
