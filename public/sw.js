@@ -30,6 +30,18 @@ self.addEventListener('message', (event) => {
   if (event.data === 'build-id') event.ports[0]?.postMessage(BUILD);
 });
 
+// A plain static host sends no COOP/COEP headers, so the page is not cross-origin isolated and wasm
+// gets no worker threads. The page this worker serves carries them, so from the second visit on
+// (once the worker controls the page) it is isolated wherever the app is hosted. Every file the app
+// loads is its own or fetched with CORS, which require-corp allows.
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+function isolated(res) {
+  if (res.type === 'opaqueredirect' || res.headers.has('Cross-Origin-Embedder-Policy')) return res;
+  const headers = new Headers(res.headers);
+  for (const [k, v] of Object.entries(ISOLATION)) headers.set(k, v);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
@@ -40,14 +52,15 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     // This build's own files (the page itself included) come from this build's cache: one version per tab.
     const own = await cache.match(req, { ignoreSearch: req.mode === 'navigate', ignoreVary: true });
-    if (own && (req.mode === 'navigate' || APP_FILES.includes(url.pathname))) return own;
+    if (own && req.mode === 'navigate') return isolated(own);
+    if (own && APP_FILES.includes(url.pathname)) return own;
     // Anything else (a pool's sample, icons): network first, the last good copy when offline.
     try {
       const res = await fetch(req);
       if (res.ok) await cache.put(req, res.clone());
-      return res;
+      return req.mode === 'navigate' ? isolated(res) : res;
     } catch (err) {
-      if (own) return own;
+      if (own) return req.mode === 'navigate' ? isolated(own) : own;
       throw err;
     }
   })());

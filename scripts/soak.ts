@@ -1,7 +1,8 @@
 /**
  * Soak: the webcam loop in one browser engine for a while, sampling its frame rate, the tensors and
- * bytes TF.js holds, the page's JS heap (where the engine exposes it) and the resident memory of the
- * browser's processes. Not part of CI.
+ * bytes TF.js holds, the page's live JS heap (Chromium only: after a forced collection, which
+ * --expose-gc allows; Firefox and WebKit expose no heap figure to a page) and the resident memory of
+ * the browser's processes. Not part of CI.
  *
  *   npm run soak -- --engine firefox --minutes 10
  *
@@ -66,6 +67,8 @@ async function sample(p: EnginePage, t0: number, skip: Set<number>): Promise<Sam
   const s = await p.evaluate(() => {
     const fps = document.querySelector('[data-testid="webcam-fps"]');
     const mem = document.querySelector('[data-testid="memory"]');
+    // A full collection first where the engine lets a page ask for one (Chromium with --expose-gc): the live heap, not garbage.
+    (globalThis as { gc?: () => void }).gc?.();
     const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
     return { frames: Number(fps?.getAttribute('data-frames') ?? NaN), fps: parseInt(fps?.textContent ?? 'NaN'), tensors: Number(mem?.getAttribute('data-tensors') ?? NaN), tfBytes: Number(mem?.getAttribute('data-bytes') ?? NaN), jsHeap: heap };
   });
@@ -78,7 +81,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const port = Number(values.port);
 const server = await startPreview(port);
-const browser = await launchEngine(engine);
+const browser = await launchEngine(engine, { exposeGc: true });
 let grew = false;
 try {
   const page = await browser.newPage();

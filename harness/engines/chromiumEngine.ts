@@ -29,8 +29,8 @@ export function mime(name: string): string {
 }
 
 /** Debian's headless Chromium through Playwright (CDP), with a fake camera playing a test card. */
-export async function launchChromiumEngine(): Promise<EngineBrowser> {
-  const browser = await launchChromium(fakeCameraArgs(makeClip({ width: 320, height: 240 })));
+export async function launchChromiumEngine(extraArgs: string[] = []): Promise<EngineBrowser> {
+  const browser = await launchChromium([...fakeCameraArgs(makeClip({ width: 320, height: 240 })), ...extraArgs]);
   return {
     engine: 'chromium',
     version: `Chromium ${browser.version()}`,

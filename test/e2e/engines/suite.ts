@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_POOL_DIR } from '../../../cli/lib/paths';
+import { DEFAULT_POOL_DIR, REPO_ROOT } from '../../../cli/lib/paths';
 import { launchEngine, selectedEngines, type EngineBrowser, type EngineName, type EnginePage } from '../../../harness/engines';
 import { encodePng, stripes } from '../../../harness/png';
 import { servePreview } from '../../../harness/previewServer';
 import { readReference } from '../../../harness/reference';
 import { argmaxRows } from '../../../src/ml/run/predict';
 import { openPool, useNodeBackend } from '../../../src/node';
+import { startStaticServer } from '../staticServer';
 import { phoneLayout } from './phone';
 import { attr, modelWithClasses, offlineReady, poolReady, seriousA11yViolations, text, waitFor, waitForSelector } from './wait';
 
 const SELECTION = ['people', 'vehicles_1'];
-const AXE = readFileSync(new URL('../../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+const AXE = readFileSync(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 /** The backends each engine offers here; WebGPU only in Chromium (Firefox ESR and WebKitGTK ship without it). */
 const BACKENDS: Record<EngineName, string[]> = { chromium: ['wasm', 'webgl', 'webgpu'], firefox: ['wasm', 'webgl'], webkit: ['wasm', 'webgl'] };
 
@@ -200,6 +202,26 @@ export function engineSuite(engine: EngineName): void {
       } finally {
         await server.close();
         await p.close();
+      }
+    });
+
+    it('on a plain static host (no COOP/COEP) is cross-origin isolated from the second visit on, through the service worker', async () => {
+      const host = await startStaticServer(path.join(REPO_ROOT, 'dist'));
+      const p = await browser.newPage();
+      try {
+        await p.goto(`${host.url}?backend=wasm&threads=2`);
+        await poolReady(p);
+        expect(await p.evaluate(() => crossOriginIsolated)).toBe(false);
+        expect(await text(p, '[data-testid="wasm-threads"]')).toMatch(/1 thread in use: the page is not cross-origin isolated/);
+        const end = Date.now() + 30_000;
+        while (!(await offlineReady(p)) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        await p.goto(`${host.url}?backend=wasm&threads=2`);
+        await poolReady(p);
+        expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
+        expect(await attr(p, '[data-testid="wasm-threads"]', 'data-threads')).toBe(engine === 'webkit' ? '1' : '2');
+      } finally {
+        await p.close();
+        await host.close();
       }
     });
 
