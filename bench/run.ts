@@ -2,7 +2,7 @@
 // Chromium, against per-query training (TF.js and PyTorch), measured side by side in one run.
 // Prints a table and writes bench/results.json. Options: --skip-browser, --skip-training, --budget-s N.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -10,15 +10,39 @@ import { benchBackend, type BackendBench } from '../src/bench/benchmark';
 import { modelFlops } from '../src/bench/flops';
 import { onnxModel } from '../src/ml/export/onnxExport';
 import { openPool, useNodeBackend } from '../src/node';
-import { parseArgs } from '../cli/lib/args';
+import { fatal, parseArgs } from '../cli/lib/args';
+import { startPreview } from '../harness/previewServer';
 import { dataDir, readTestSplit } from '../cli/lib/cifar';
 import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
 import { benchBrowser, type BrowserFigures } from './browser';
 import { report, type PytorchPeer, type TrainingBaseline } from './report';
+import { measureRatios, type RatioFigures } from './ratios';
+import { ratioReport } from './ratioReport';
 
-const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 600] [--out bench/results.json]';
+const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 600] [--only ratios] [--passes 2] [--repetitions 7] [--out bench/results.json]';
 const args = parseArgs(process.argv.slice(2),
-  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '600', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
+  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '600', only: '', passes: '2', repetitions: '7', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
+if (args.only && args.only !== 'ratios') fatal(`--only takes "ratios", not "${args.only}"`, USAGE);
+const RATIO_PORT = 4186;
+
+async function ratios(): Promise<RatioFigures> {
+  log('ratios: TF.js, ONNX Runtime Web and PyTorch, each in its own process…');
+  const preview = await startPreview(RATIO_PORT);
+  try {
+    return await measureRatios(preview, args.pool, { threads: [1, 2], batches: [1, 32], repetitions: Number(args.repetitions), passes: Number(args.passes), maxForeignCores: 0.25, log });
+  } finally {
+    await preview.close();
+  }
+}
+
+/** --only ratios: measures the ratio section alone and replaces it in an existing results file. */
+async function onlyRatios() {
+  const r = await ratios();
+  const previous = existsSync(args.out) ? JSON.parse(readFileSync(args.out, 'utf8')) : {};
+  writeFileSync(args.out, JSON.stringify({ ...previous, ratios: r, ratiosDate: new Date().toISOString() }, null, 2));
+  console.log(ratioReport(r));
+  console.log(`\nwrote the ratios into ${path.relative(process.cwd(), args.out)}`);
+}
 const log = (s: string) => console.error(s);
 const TRAINING_QUERY = ['people', 'vehicles_1'];
 
@@ -70,24 +94,27 @@ async function main() {
   const pytorch = JSON.parse(py.stdout) as PytorchPeer;
 
   let browser: BrowserFigures | null = null;
+  let ratioFigures: RatioFigures | null = null;
   if (!args['skip-browser']) {
     log('headless chromium…');
     browser = await benchBrowser(log);
+    ratioFigures = await ratios();
   }
   const results = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, TF.js ${tf.version.tfjs}`,
     pool: { name: pool.manifest.name, version: pool.manifest.version, bytes: pool.bytes },
-    node, browser, pytorch, sizes, consolidatedTop1: { query: TRAINING_QUERY, top1: target }, training,
+    node, browser, pytorch, sizes, consolidatedTop1: { query: TRAINING_QUERY, top1: target }, training, ratios: ratioFigures,
     seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(path.dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify(results, null, 2));
   console.log(report(results));
+  if (ratioFigures) console.log(ratioReport(ratioFigures));
   console.log(`\nwrote ${path.relative(process.cwd(), args.out)} (${results.seconds.toFixed(0)} s)`);
 }
 
-main().catch((e) => {
+(args.only ? onlyRatios() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -6,8 +6,8 @@
  *
  *   npm run soak -- --engine firefox --minutes 10
  *
- * Prints a sample every --every seconds and a verdict: no tensor growth from the first sample after
- * warm-up to the end, and memory growth under 10 %. Exits 1 when something grew.
+ * Prints a sample every --every seconds and a verdict: from the end of a warm-up (the first fifth of
+ * the run) to the end, no tensor growth and memory growth under 10 %. Exits 1 when something grew.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -114,8 +114,10 @@ try {
     samples.push(await sample(page, t0, skip));
     console.log(row(samples.at(-1)!));
   }
-  // Start and end: the median of the first and last three samples (a GC can fall on any one).
-  const head = samples.slice(0, 3);
+  // Start and end: the median of three samples after the first fifth of the run (caches and JIT warm
+  // up there) and of the last three; a median, as a collection can fall on any one sample.
+  const from = Math.min(Math.floor(samples.length / 5), Math.max(0, samples.length - 6));
+  const head = samples.slice(from, from + 3);
   const tail = samples.slice(-3);
   const frames = samples.at(-1)!.frames - samples[0].frames;
   const rate = frames / (samples.at(-1)!.t - samples[0].t);
@@ -125,13 +127,13 @@ try {
     const b = median(tail.map((s) => f(s)!));
     return (b - a) / a;
   };
-  const tensorsGrew = samples.at(-1)!.tensors > samples[0].tensors;
+  const tensorsGrew = samples.at(-1)!.tensors > head[0].tensors;
   const heapGrowth = growth((s) => s.jsHeap);
   const rssGrowth = growth((s) => s.rss)!;
   grew = tensorsGrew || rssGrowth > 0.1 || (heapGrowth ?? 0) > 0.1;
   const pct = (g: number | null) => (g === null ? 'n/a' : `${g >= 0 ? '+' : ''}${(100 * g).toFixed(1)} %`);
   console.log(`soak ${engine}: ${frames} frames in ${(samples.at(-1)!.t - samples[0].t).toFixed(0)} s (${rate.toFixed(1)} frames/s); ` +
-    `tensors ${samples[0].tensors} -> ${samples.at(-1)!.tensors}; JS heap ${pct(heapGrowth)}; browser RSS ${mb(median(head.map((s) => s.rss)))} -> ${mb(median(tail.map((s) => s.rss)))} (${pct(rssGrowth)}): ` +
+    `tensors ${head[0].tensors} -> ${samples.at(-1)!.tensors}; from ${head[0].t.toFixed(0)} s on: JS heap ${pct(heapGrowth)}; browser RSS ${mb(median(head.map((s) => s.rss)))} -> ${mb(median(tail.map((s) => s.rss)))} (${pct(rssGrowth)}): ` +
     (grew ? 'GREW' : 'no growth'));
 } finally {
   await browser.close();

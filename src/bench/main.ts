@@ -13,9 +13,11 @@ import { argmaxRows } from '../ml/run/predict';
 import { openPool } from '../index';
 import { POOLS_BASE_URL } from '../config';
 import { configureOrt, ortLogits, ortSession, ortThroughput, ortVersion } from './onnxRuntime';
+import { startPeer, type PeerApi, type PeerKind } from './peer';
+import type { WasmThreadSetting } from '../ml/run/wasmThreads';
 
 declare global {
-  interface Window { benchResult?: unknown; benchError?: string }
+  interface Window { benchResult?: unknown; benchError?: string; benchPeer?: PeerApi }
 }
 
 async function defaultPoolUrl(): Promise<string> {
@@ -53,6 +55,16 @@ async function run() {
   configureWasm({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
   configureOrt();
   const params = new URLSearchParams(location.search);
+  const peer = params.get('peer') as PeerKind | null;
+  if (peer) {
+    // A peer of the ratio section: TF.js on the threads asked for; ONNX Runtime with them and TF.js (which only loads the pool) on one.
+    const threads = Number(params.get('threads') ?? 1);
+    configureOrt(threads);
+    const status = await selectBackend('wasm', (peer === 'ort' ? 1 : threads) as WasmThreadSetting);
+    if (status.wasm && peer !== 'ort' && status.wasm.threads !== threads) throw new Error(`asked for ${threads} wasm threads, got ${status.wasm.threads}: ${status.wasm.limit ?? ''}`);
+    window.benchPeer = await startPeer(await openPool(await defaultPoolUrl()), peer, threads);
+    return { peer: window.benchPeer.runtime };
+  }
   const backend = (params.get('backend') ?? 'wasm') as BackendName;
   const quick = params.get('quick') === '1';
   const status = await selectBackend(backend);

@@ -1,0 +1,47 @@
+import type { Stat } from '../src/bench/benchmark';
+import type { RatioFigures } from './ratios';
+
+const f = (x: number, d = 2) => x.toFixed(d);
+const s = (x: Stat, d = 2) => `${f(x.median, d)} (${f(x.min, d)}–${f(x.max, d)})`;
+const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+
+/** The targets of issue 44, each checked in every pass. */
+export function ratioTargets(r: RatioFigures): { target: string; figures: string; met: boolean }[] {
+  const out: { target: string; figures: string; met: boolean }[] = [];
+  const threads = [...new Set(r.passes[0].configs.map((c) => c.threads))];
+  const most = Math.max(...threads);
+  const each = (batch: number, t: number, ratio: 'ort' | 'pytorch', min: number) => {
+    const values = r.passes.map((p) => p.configs.find((c) => c.batch === batch && c.threads === t)?.ratios[ratio].median);
+    if (values.some((v) => v === undefined)) return;
+    out.push({ target: `batch ${batch}, ${t} thread${t > 1 ? 's' : ''} each: TF.js >= ${min}x ${ratio === 'ort' ? 'ONNX Runtime Web' : 'PyTorch'}`,
+      figures: values.map((v) => `${f(v!)}x`).join(', '), met: values.every((v) => v! >= min) });
+  };
+  for (const t of threads) each(1, t, 'ort', 1.25);
+  for (const t of threads) each(1, t, 'pytorch', 4);
+  each(32, most, 'pytorch', 0.9);
+  for (const t of threads) each(32, t, 'ort', 1.25);
+  for (const t of threads) {
+    const shares = r.passes.map((p) => p.ceiling.find((c) => c.threads === t)!.share);
+    out.push({ target: `batch 32, ${t} thread${t > 1 ? 's' : ''}: the model at >= 60 % of the wasm matMul ceiling`, figures: shares.map((v) => `${(100 * v).toFixed(0)} %`).join(', '), met: shares.every((v) => v >= 0.6) });
+  }
+  const worst = r.spread.reduce((a, b) => (b.spread > a.spread ? b : a), r.spread[0]);
+  if (r.passes.length > 1)
+    out.push({ target: 'every ratio within 10 % between passes', figures: `largest ${(100 * worst.spread).toFixed(1)} % (${worst.ratio}, batch ${worst.batch}, ${worst.threads} threads)`, met: worst.spread <= 0.1 });
+  return out;
+}
+
+export function ratioReport(r: RatioFigures): string {
+  const out = ['', 'Ratios on the 5-expert model (Chromium wasm; each peer in its own process, idle between blocks; per-repetition ratios,',
+    `median (min–max); ${(r.flopsPerImage / 1e6).toFixed(1)} MFLOP an image). Runtimes: ${Object.entries(r.runtimes).map(([k, v]) => `${k}: ${v}`).join('; ')}`];
+  r.passes.forEach((p, i) => {
+    out.push(`pass ${i + 1}:`);
+    for (const c of p.configs)
+      out.push(`  batch ${String(c.batch).padStart(2)}, ${c.threads}t: plan ${f(c.rates.plan.median, 0)} img/s | x ORT ${s(c.ratios.ort)} | x PyTorch ${s(c.ratios.pytorch)} | x layers ${s(c.ratios.layers)} | ` +
+        `${c.kept} kept, ${c.dropped} dropped (foreign load max ${f(c.foreignCores.max)} cores)`);
+    for (const c of p.ceiling)
+      out.push(`  ceiling ${c.threads}t: matMul ${f(c.gflops.median, 1)} GFLOP/s, model at batch 32 ${f(c.modelGflops, 1)} GFLOP/s = ${(100 * c.share).toFixed(0)} %`);
+  });
+  out.push('Targets (every pass):');
+  for (const t of ratioTargets(r)) out.push(`  ${verdict(t.met).padEnd(6)} ${t.target}: ${t.figures}`);
+  return out.join('\n');
+}
