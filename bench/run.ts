@@ -1,6 +1,7 @@
 // npm run bench: query latency, inference speed, pool loading, sizes and memory in Node and headless
-// Chromium, against per-query training (TF.js and PyTorch), measured side by side in one run.
-// Prints a table and writes bench/results.json. Options: --skip-browser, --skip-training, --budget-s N.
+// Chromium, against per-query training (TF.js and PyTorch), measured side by side in one run, and the
+// ratio section (bench/ratios.ts): TF.js against ONNX Runtime Web and PyTorch, each in its own process.
+// Prints tables and writes bench/results.json. `--only ratios` measures the ratio section alone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
