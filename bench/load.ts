@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { inTree, processTable } from '../harness/procs';
 
 /** Clock ticks per second in /proc (USER_HZ; 100 on Linux everywhere in practice). */
 const HZ = 100;
@@ -11,26 +12,9 @@ function systemBusy(): number {
 
 /** Busy ticks (user + system) of `root` and every process below it. */
 function treeBusy(root: number): number {
-  const parent = new Map<number, number>();
-  const busy = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(f[1]));
-      busy.set(Number(d), Number(f[11]) + Number(f[12]));
-    } catch { /* exited */ }
-  }
+  const table = processTable();
   let total = 0;
-  for (const [pid, ticks] of busy) {
-    for (let p = pid; p > 0; p = parent.get(p) ?? 0) {
-      if (p === root) {
-        total += ticks;
-        break;
-      }
-    }
-  }
+  for (const [pid, p] of table) if (inTree(table, pid, root)) total += p.busyTicks;
   return total;
 }
 

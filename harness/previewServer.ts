@@ -30,7 +30,7 @@ export async function startPreview(port: number): Promise<PreviewServer> {
 }
 
 /** A port the OS says is free; ephemeral ports are also clear of the ones fetch refuses (e.g. 4190). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const { port } = probe.address() as AddressInfo;

@@ -10,6 +10,7 @@
  * the run) to the end, no tensor growth and memory growth under 10 %. Exits 1 when something grew.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { inTree, processTable } from '../harness/procs';
 import { parseArgs } from 'node:util';
 import { launchEngine, ENGINE_NAMES, type EngineName, type EnginePage } from '../harness/engines';
 import { startPreview } from '../harness/previewServer';
@@ -36,28 +37,11 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-/** Resident memory of every process below ours except `skip`'s subtree (the preview server), in bytes. */
+/** Resident memory of every process below ours except `skip`'s subtrees (the preview server), in bytes. */
 function browserRss(skip: Set<number>): number {
-  const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(fields[1]));
-      rss.set(Number(d), Number(fields[21]) * 4096);
-    } catch { /* gone */ }
-  }
-  const ours = (pid: number): boolean => {
-    for (let p = pid; p > 1; p = parent.get(p) ?? 0) {
-      if (skip.has(p)) return false;
-      if (p === process.pid) return pid !== process.pid;
-    }
-    return false;
-  };
+  const table = processTable();
   let total = 0;
-  for (const [pid, bytes] of rss) if (ours(pid)) total += bytes;
+  for (const [pid, p] of table) if (pid !== process.pid && inTree(table, pid, process.pid, skip)) total += p.rssBytes;
   return total;
 }
 

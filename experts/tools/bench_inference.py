@@ -35,6 +35,22 @@ class Consolidated(torch.nn.Module):
         return torch.cat([e(feats) for e in self.experts], 1)
 
 
+def read_manifest(pool):
+    manifest_path = pool / 'pool.json'
+    if not manifest_path.exists():
+        sys.exit(f'error: no pool manifest at {manifest_path}')
+    return json.loads(manifest_path.read_text())
+
+
+def consolidated(pool, n):
+    """The library and the first n experts of the pool folder, rebuilt in PyTorch from the pool's own files."""
+    manifest = read_manifest(pool)
+    folder = lambda part: pool / Path(part['files']['model']['path']).parent
+    library = library_from_state_dict(read_part(folder(manifest['library']))).eval()
+    experts = [expert_from_state_dict(read_part(folder(e))).eval() for e in manifest['experts'][:n]]
+    return Consolidated(library, experts).eval()
+
+
 def images_per_second(model, batch, rounds=5, seconds=0.4):
     x = torch.rand(batch, 3, 32, 32) * 255
     with torch.inference_mode():
@@ -59,17 +75,10 @@ def main(argv):
     p.add_argument('--rounds', type=int, default=5)
     args = p.parse_args(argv)
     torch.set_num_threads(os.cpu_count())
-    manifest_path = args.pool / 'pool.json'
-    if not manifest_path.exists():
-        sys.exit(f'error: no pool manifest at {manifest_path}')
-    manifest = json.loads(manifest_path.read_text())
-    folder = lambda part: args.pool / Path(part['files']['model']['path']).parent
-    library = library_from_state_dict(read_part(folder(manifest['library']))).eval()
-    folders = [folder(e) for e in manifest['experts']]
+    total = len(read_manifest(args.pool)['experts'])
     rows = []
-    for n in [int(v) for v in args.experts.split(',') if int(v) <= len(folders)]:
-        experts = [expert_from_state_dict(read_part(f)).eval() for f in folders[:n]]
-        model = Consolidated(library, experts).eval()
+    for n in [int(v) for v in args.experts.split(',') if int(v) <= total]:
+        model = consolidated(args.pool, n)
         for batch in [int(b) for b in args.batches.split(',')]:
             rows.append({'experts': n, 'batch': batch, 'imagesPerSecond': images_per_second(model, batch, args.rounds)})
     print(json.dumps({'framework': f'PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads, inference_mode)', 'throughput': rows}))

@@ -15,10 +15,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_inference import Consolidated  # noqa: E402
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from poe.tfjs_import import read_part  # noqa: E402
-from poe.wrn import expert_from_state_dict, library_from_state_dict  # noqa: E402
+from bench_inference import consolidated  # noqa: E402
 
 
 def block(model, batch, threads, ms):
@@ -39,14 +36,7 @@ def main(argv):
     p.add_argument('--pool', type=Path, required=True)
     p.add_argument('--experts', type=int, default=5)
     args = p.parse_args(argv)
-    manifest_path = args.pool / 'pool.json'
-    if not manifest_path.exists():
-        sys.exit(f'error: no pool manifest at {manifest_path}')
-    manifest = json.loads(manifest_path.read_text())
-    folder = lambda part: args.pool / Path(part['files']['model']['path']).parent
-    library = library_from_state_dict(read_part(folder(manifest['library']))).eval()
-    experts = [expert_from_state_dict(read_part(folder(e))).eval() for e in manifest['experts'][:args.experts]]
-    model = Consolidated(library, experts).eval()
+    model = consolidated(args.pool, args.experts)
     print(json.dumps({'ready': f'PyTorch {torch.__version__} CPU (inference_mode)'}), flush=True)
     for line in sys.stdin:
         if not line.strip():

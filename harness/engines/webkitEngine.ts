@@ -1,23 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Builder, By, type WebDriver, type WebElement } from 'selenium-webdriver';
+import { freePort } from '../previewServer';
 import { startXvfb } from './display';
 import type { EngineBrowser, EnginePage } from './engine';
 import { listing, newFileIn, writeUploads } from './files';
 
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
 export const MINIBROWSER = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 async function waitForDriver(url: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
