@@ -39,7 +39,7 @@ export function ratioReport(r: RatioFigures): string {
       out.push(`  batch ${String(c.batch).padStart(2)}, ${c.threads}t: plan ${f(c.rates.plan.median, 0)} img/s | x ORT ${s(c.ratios.ort)} | x PyTorch ${s(c.ratios.pytorch)} | x layers ${s(c.ratios.layers)} | ` +
         `${c.kept} kept, ${c.dropped} dropped (foreign load max ${f(c.foreignCores.max)} cores)`);
     for (const c of p.ceiling)
-      out.push(`  ceiling ${c.threads}t: matMul ${f(c.gflops.median, 1)} GFLOP/s, model at batch 32 ${f(c.modelGflops, 1)} GFLOP/s = ${(100 * c.share).toFixed(0)} %`);
+      out.push(`  ceiling ${c.threads}t: 1024^3 matMul ${f(c.gflops.median, 1)} GFLOP/s, model at batch 32 ${f(c.modelGflops, 1)} GFLOP/s = ${(100 * c.share).toFixed(0)} %`);
   });
   out.push('Targets (every pass):');
   for (const t of ratioTargets(r)) out.push(`  ${verdict(t.met).padEnd(6)} ${t.target}: ${t.figures}`);

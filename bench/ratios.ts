@@ -49,7 +49,7 @@ export interface ConfigFigures {
 
 export interface PassFigures {
   configs: ConfigFigures[];
-  /** GFLOP/s of TF.js's 512^3 matMul per thread count, and the plan's at batch 32 as a share of it. */
+  /** GFLOP/s of TF.js's 1024^3 matMul per thread count, and the plan's at batch 32 as a share of it. */
   ceiling: { threads: number; gflops: Stat; modelGflops: number; share: number }[];
 }
 
@@ -133,11 +133,11 @@ export async function measureRatios(preview: PreviewServer, poolDir: string, o: 
         const byName = new Map(peers.map((p) => [p.name, p]));
         const gflops: number[] = [];
         for (let i = 0; i < 3; i++) {
-          const { result, foreignCores } = await withForeignLoad(() => browserPeers.get(t)![0].ceiling(800));
+          const { result, foreignCores } = await withForeignLoad(() => browserPeers.get(t)![0].ceiling(1000));
           if (foreignCores <= o.maxForeignCores) gflops.push(result);
         }
         for (const batch of o.batches) {
-          const ms = batch === 1 ? 400 : 700;
+          const ms = batch === 1 ? 500 : 600;
           for (const p of peers) await p.block(batch, ms); // warm-up, discarded
           const rates: Record<PeerName, number[]> = { plan: [], layers: [], ort: [], pytorch: [] };
           const foreign: number[] = [];

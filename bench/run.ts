@@ -20,9 +20,9 @@ import { report, type PytorchPeer, type TrainingBaseline } from './report';
 import { measureRatios, type RatioFigures } from './ratios';
 import { ratioReport } from './ratioReport';
 
-const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 600] [--only ratios] [--passes 2] [--repetitions 7] [--out bench/results.json]';
+const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 600] [--only ratios] [--passes 2] [--repetitions 12] [--out bench/results.json]';
 const args = parseArgs(process.argv.slice(2),
-  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '600', only: '', passes: '2', repetitions: '7', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
+  { pool: DEFAULT_POOL_DIR, data: '', 'skip-browser': false, 'skip-training': false, 'budget-s': '600', only: '', passes: '2', repetitions: '12', out: path.join(REPO_ROOT, 'bench', 'results.json') }, USAGE);
 if (args.only && args.only !== 'ratios') fatal(`--only takes "ratios", not "${args.only}"`, USAGE);
 const RATIO_PORT = 4186;
 

@@ -22,11 +22,12 @@ export interface PeerApi {
   flops: number;
   /** One untimed call, then as many calls as fit in ms, at this batch size. */
   block(batch: number, ms: number): Promise<Block>;
-  /** This page's wasm matrix-multiply rate (a 512^3 float32 matMul, TF.js), GFLOP/s over ms: the ceiling the model is held to. */
+  /** This page's wasm matrix-multiply rate (a 1024^3 float32 matMul, TF.js), GFLOP/s over ms: the ceiling the model is held to. */
   ceiling(ms: number): Promise<number>;
 }
 
 const EXPERTS = 5;
+const N = 1024; // the ceiling's matMul size: large enough that threads split it evenly
 
 async function timed(step: () => Promise<unknown>, batch: number, ms: number): Promise<Block> {
   await step();
@@ -46,15 +47,15 @@ export async function startPeer(pool: Pool, kind: PeerKind, threads: number): Pr
   const model = (c as unknown as { model: tf.LayersModel }).model;
   const flops = modelFlops(model);
   const ceiling = async (ms: number) => {
-    const a = tf.randomNormal([512, 512]);
-    const b = tf.randomNormal([512, 512]);
+    const a = tf.randomNormal([N, N]);
+    const b = tf.randomNormal([N, N]);
     const r = await timed(async () => {
       const y = tf.matMul(a, b);
       await y.data();
       y.dispose();
     }, 1, ms);
     tf.dispose([a, b]);
-    return (2 * 512 ** 3 * r.images) / r.seconds / 1e9;
+    return (2 * N ** 3 * r.images) / r.seconds / 1e9;
   };
   if (kind === 'ort') {
     const session = await ortSession(onnxModel(c, pool.manifest));
