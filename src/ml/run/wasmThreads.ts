@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { PoeError } from '../errors';
 
 /** How many XNNPACK threads the wasm backend runs: 'auto' measures at start-up, a number is taken as is (up to what the page can have). */
 export type WasmThreadSetting = 'auto' | 1 | 2 | 4;
@@ -36,7 +37,7 @@ export function wasmThreadLimit(): { max: number; limit?: string } {
  */
 async function startWasm(n: number): Promise<number> {
   const factory = tf.findBackendFactory('wasm');
-  if (!factory) throw new Error('the wasm backend is not registered');
+  if (!factory) throw new PoeError('BACKEND_UNAVAILABLE', 'the wasm backend is not registered');
   if (tf.findBackend('wasm')) {
     tf.removeBackend('wasm'); // disposes it, workers included; removing also drops its factory
     tf.registerBackend('wasm', factory, 2);
@@ -46,7 +47,7 @@ async function startWasm(n: number): Promise<number> {
   const raise = n > 1 && nav && Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency') === undefined;
   if (raise) Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * n, configurable: true });
   try {
-    if (!(await tf.setBackend('wasm'))) throw new Error('it failed to initialise');
+    if (!(await tf.setBackend('wasm'))) throw new PoeError('BACKEND_UNAVAILABLE', 'the wasm backend did not start');
     await tf.ready();
   } finally {
     if (raise) delete (nav as unknown as Record<string, unknown>).hardwareConcurrency;
