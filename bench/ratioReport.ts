@@ -45,3 +45,24 @@ export function ratioReport(r: RatioFigures): string {
   for (const t of ratioTargets(r)) out.push(`  ${verdict(t.met).padEnd(6)} ${t.target}: ${t.figures}`);
   return out.join('\n');
 }
+
+/** Each ratio's mean over passes here against the previous run's (bench/results.json before this run): relative differences. */
+export function againstPrevious(now: RatioFigures, before: RatioFigures | undefined): { ratio: string; batch: number; threads: number; before: number; now: number; difference: number }[] {
+  if (!before?.spread) return [];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return now.spread.flatMap((s) => {
+    const old = before.spread.find((b) => b.ratio === s.ratio && b.batch === s.batch && b.threads === s.threads);
+    if (!old) return [];
+    const [a, b] = [mean(old.values), mean(s.values)];
+    return [{ ratio: s.ratio, batch: s.batch, threads: s.threads, before: a, now: b, difference: Math.abs(b - a) / ((a + b) / 2) }];
+  });
+}
+
+export function previousRunReport(rows: ReturnType<typeof againstPrevious>): string {
+  if (!rows.length) return '';
+  const worst = rows.reduce((a, b) => (b.difference > a.difference ? b : a));
+  const out = ['Against the previous run in the results file (mean over passes, before -> now):'];
+  for (const r of rows) out.push(`  batch ${String(r.batch).padStart(2)}, ${r.threads}t ${r.ratio.padEnd(12)} ${f(r.before)} -> ${f(r.now)} (${(100 * r.difference).toFixed(1)} %)`);
+  out.push(`  ${verdict(worst.difference <= 0.1).padEnd(6)} every ratio within 10 % of the previous run: largest ${(100 * worst.difference).toFixed(1)} % (${worst.ratio}, batch ${worst.batch}, ${worst.threads} threads)`);
+  return out.join('\n');
+}

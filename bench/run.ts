@@ -18,7 +18,7 @@ import { DEFAULT_POOL_DIR, REPO_ROOT } from '../cli/lib/paths';
 import { benchBrowser, type BrowserFigures } from './browser';
 import { report, type PytorchPeer, type TrainingBaseline } from './report';
 import { measureRatios, type RatioFigures } from './ratios';
-import { ratioReport } from './ratioReport';
+import { againstPrevious, previousRunReport, ratioReport } from './ratioReport';
 
 const USAGE = 'usage: npm run bench -- [--pool DIR] [--data DIR] [--skip-browser] [--skip-training] [--budget-s 600] [--only ratios] [--passes 2] [--repetitions 12] [--out bench/results.json]';
 const args = parseArgs(process.argv.slice(2),
@@ -40,8 +40,10 @@ async function ratios(): Promise<RatioFigures> {
 async function onlyRatios() {
   const r = await ratios();
   const previous = existsSync(args.out) ? JSON.parse(readFileSync(args.out, 'utf8')) : {};
-  writeFileSync(args.out, JSON.stringify({ ...previous, ratios: r, ratiosDate: new Date().toISOString() }, null, 2));
+  const vsPrevious = againstPrevious(r, previous.ratios);
+  writeFileSync(args.out, JSON.stringify({ ...previous, ratios: r, ratiosDate: new Date().toISOString(), ratiosAgainstPreviousRun: vsPrevious }, null, 2));
   console.log(ratioReport(r));
+  console.log(previousRunReport(vsPrevious));
   console.log(`\nwrote the ratios into ${path.relative(process.cwd(), args.out)}`);
 }
 const log = (s: string) => console.error(s);
