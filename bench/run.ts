@@ -110,10 +110,12 @@ async function main() {
     node, browser, pytorch, sizes, consolidatedTop1: { query: TRAINING_QUERY, top1: target }, training, ratios: ratioFigures,
     seconds: (Date.now() - started) / 1000,
   };
+  const previous = existsSync(args.out) ? JSON.parse(readFileSync(args.out, 'utf8')) : {};
+  const vsPrevious = ratioFigures ? againstPrevious(ratioFigures, previous.ratios) : [];
   mkdirSync(path.dirname(args.out), { recursive: true });
-  writeFileSync(args.out, JSON.stringify(results, null, 2));
+  writeFileSync(args.out, JSON.stringify({ ...results, ratiosAgainstPreviousRun: vsPrevious }, null, 2));
   console.log(report(results));
-  if (ratioFigures) console.log(ratioReport(ratioFigures));
+  if (ratioFigures) console.log(`${ratioReport(ratioFigures)}\n${previousRunReport(vsPrevious)}`);
   console.log(`\nwrote ${path.relative(process.cwd(), args.out)} (${results.seconds.toFixed(0)} s)`);
 }
 
