@@ -6,8 +6,8 @@
  *
  *   npm run soak -- --engine firefox --minutes 10
  *
- * Prints a sample every --every seconds and a verdict: from the end of a warm-up (the first fifth of
- * the run) to the end, no tensor growth and memory growth under 10 %. Exits 1 when something grew.
+ * Prints a sample every --every seconds and a verdict over the second half of the run (the first holds
+ * the warm-up): no tensor growth, and memory growth under 10 %. Exits 1 when something grew.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { inTree, processTable } from '../harness/procs';
@@ -98,9 +98,10 @@ try {
     samples.push(await sample(page, t0, skip));
     console.log(row(samples.at(-1)!));
   }
-  // Start and end: the median of three samples after the first fifth of the run (caches and JIT warm
-  // up there) and of the last three; a median, as a collection can fall on any one sample.
-  const from = Math.min(Math.floor(samples.length / 5), Math.max(0, samples.length - 6));
+  // Growth is judged over the second half of the run: the first half holds the warm-up (JIT, caches,
+  // the allocator's first arenas), which grows memory in steps and then stops; a leak keeps growing.
+  // Start and end: the median of three samples at the middle and of the last three.
+  const from = Math.min(Math.floor(samples.length / 2) - 1, Math.max(0, samples.length - 6));
   const head = samples.slice(from, from + 3);
   const tail = samples.slice(-3);
   const frames = samples.at(-1)!.frames - samples[0].frames;
