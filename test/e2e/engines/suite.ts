@@ -13,7 +13,7 @@ import { argmaxRows } from '../../../src/ml/run/predict';
 import { openPool, useNodeBackend } from '../../../src/node';
 import { startStaticServer } from '../staticServer';
 import { phoneLayout } from './phone';
-import { attr, modelWithClasses, offlineReady, poolReady, seriousA11yViolations, text, waitFor, waitForSelector } from './wait';
+import { attr, modelWithClasses, poolReady, seriousA11yViolations, text, waitFor, waitForSelector, waitUntilOffline } from './wait';
 
 const SELECTION = ['people', 'vehicles_1'];
 const AXE = readFileSync(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -194,9 +194,7 @@ export function engineSuite(engine: EngineName): void {
       try {
         await p.goto(`${server.url}?backend=wasm`);
         await poolReady(p);
-        const end = Date.now() + 30_000;
-        while (!(await offlineReady(p)) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-        expect(await offlineReady(p)).toBe(true);
+        await waitUntilOffline(p);
         await server.close();
         await p.goto(`${server.url}?backend=wasm`);
         await poolReady(p);
@@ -216,8 +214,7 @@ export function engineSuite(engine: EngineName): void {
         await poolReady(p);
         expect(await p.evaluate(() => crossOriginIsolated)).toBe(false);
         expect(await text(p, '[data-testid="wasm-threads"]')).toMatch(/1 thread in use: the page is not cross-origin isolated/);
-        const end = Date.now() + 30_000;
-        while (!(await offlineReady(p)) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        await waitUntilOffline(p);
         await p.goto(`${host.url}?backend=wasm&threads=2`);
         await poolReady(p);
         expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);

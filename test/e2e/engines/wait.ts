@@ -25,7 +25,7 @@ export const modelWithClasses = (p: EnginePage, n: number) =>
   waitFor(p, (k) => document.querySelector('[data-testid="model-classes"]')?.textContent === String(k), n, { what: `a model with ${n} classes` });
 
 /** Whether the service worker controls the page and has cached the app shell. */
-export const offlineReady = (p: EnginePage) => p.evaluate(async () => {
+const offlineReady = (p: EnginePage) => p.evaluate(async () => {
   const name = (await caches.keys()).find((k) => k.startsWith('poe-app-'));
   const keys = name ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname) : [];
   return navigator.serviceWorker.controller !== null && keys.includes('/') && keys.some((k) => k.endsWith('.js'));
@@ -40,4 +40,13 @@ export async function seriousA11yViolations(p: EnginePage, axeSource: string): P
     return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(' | ')}`);
   });
+}
+
+/** Waits (up to 30 s) until the service worker controls the page and has cached the app shell. */
+export async function waitUntilOffline(p: EnginePage): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!(await offlineReady(p))) {
+    if (Date.now() > end) throw new Error(`${p.engine}: the service worker did not cache the app within 30 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
