@@ -84,9 +84,20 @@ export class Pool {
     return new TaskModel(consolidate(this.#loaded, names, options), this.manifest);
   }
 
-  /** Grafts every expert not grafted yet (see OpenPoolOptions.warmUp). */
+  /**
+   * Grafts and compiles every expert not prepared yet (see OpenPoolOptions.warmUp), then runs one image through
+   * all of them: backends set a kernel up on its first use (XNNPACK packs each convolution's weights), and no
+   * query should pay for that.
+   */
   prepare(): void {
-    if (!this.disposed) prepareGraph(this.#loaded);
+    if (this.disposed) return;
+    prepareGraph(this.#loaded);
+    const all = this.consolidate(this.manifest.experts.map((e) => e.name));
+    try {
+      all.warmUp();
+    } finally {
+      all.dispose();
+    }
   }
 
   private live(): void {

@@ -36,7 +36,8 @@ export interface UnknownCalibration {
  * free it with dispose(), never by disposing `model`, and before the pool that made it.
  */
 export class TaskModel implements ConsolidatedModel {
-  readonly model: tf.LayersModel;
+  readonly #c: ConsolidatedModel;
+  readonly graph: ConsolidatedModel['graph'];
   /** Class names in output order. */
   readonly labels: string[];
   readonly plan: QueryPlan;
@@ -65,15 +66,20 @@ export class TaskModel implements ConsolidatedModel {
   private disposed = false;
 
   constructor(c: ConsolidatedModel, private readonly manifest: PoolManifest) {
-    ({ model: this.model, labels: this.labels, plan: this.plan, params: this.params, buildMs: this.buildMs, graftMs: this.graftMs } = c);
+    this.#c = c;
+    ({ graph: this.graph, labels: this.labels, plan: this.plan, params: this.params, bytes: this.bytes, buildMs: this.buildMs, graftMs: this.graftMs } = c);
     if (c.unknown) this.unknown = { temperature: c.unknown.temperature, threshold: 0 };
     this.release = c.dispose;
-    this.#compiled = compilePlan(this.model);
-    this.#runner = this.#compiled ?? this.model;
+    this.#compiled = compilePlan(c.graph);
+    this.#runner = this.#compiled ?? c.model;
     this.compileMs = this.#compiled?.compileMs ?? 0;
-    this.bytes = 4 * this.model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
     this.sizePx = manifest.input.sizePx;
     this.channels = channelCount(manifest.input);
+  }
+
+  /** The model as a LayersModel (built on first use: predictions run the compiled plan). */
+  get model(): tf.LayersModel {
+    return this.#c.model;
   }
 
   /** Bytes of one input image: sizePx x sizePx x channels. */
@@ -144,6 +150,12 @@ export class TaskModel implements ConsolidatedModel {
     this.unknown!.threshold = threshold;
     return { threshold, knownImages: mine.length, knownKept: mine.filter((p) => p >= threshold).length / mine.length,
       otherImages: others.length, othersRejected: others.length ? others.filter((p) => p < threshold).length / others.length : 0 };
+  }
+
+  /** Runs one blank image through the model without reading the result: the backend sets its kernels up now. */
+  warmUp(): void {
+    this.live();
+    tf.dispose(tf.tidy(() => this.#runner.predict(tf.zeros([1, this.sizePx, this.sizePx, this.channels])) as tf.Tensor));
   }
 
   /** The k most probable classes of one image (any size: its centre square is scaled to the model's input). */

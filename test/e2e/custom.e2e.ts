@@ -15,6 +15,21 @@ let page: Page;
 const files = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ name: `keys-${from + i}.png`, mimeType: 'image/png', buffer: stripes(from + i) }));
 
+/** Waits for the draft to hold `n` images; on a timeout, says what the panel showed instead. */
+async function draftCount(p: Page, n: number): Promise<void> {
+  const want = `${n} image${n === 1 ? '' : 's'}`;
+  try {
+    await p.waitForFunction((w) => document.querySelector('[data-testid="custom-count"]')?.textContent?.split(' (')[0] === w, want, { timeout: 60_000 });
+  } catch (e) {
+    const shown = await p.evaluate(() => ({
+      count: document.querySelector('[data-testid="custom-count"]')?.textContent,
+      error: document.querySelector('.custom-classes [role="alert"]')?.textContent,
+      progress: document.querySelector('[data-testid="custom-progress"]')?.textContent,
+    }));
+    throw new Error(`waited for "${want}", the panel shows ${JSON.stringify(shown)}: ${(e as Error).message}`);
+  }
+}
+
 async function topPrediction(p: Page, name: string): Promise<string | null | undefined> {
   await p.setInputFiles('[data-testid="file-input"]', files(40, 1).map((f) => ({ ...f, name })));
   await p.waitForSelector(`li[data-upload="${name}"][data-status="ready"] .preds li`);
@@ -36,10 +51,10 @@ describe('add your own class (wasm)', () => {
   it('trains a class from uploaded images, adds it to the model and predicts it', async () => {
     await page.fill('[data-testid="custom-name"]', 'my keys');
     await page.setInputFiles('[data-testid="custom-file-input"]', files(0, 9));
-    await page.waitForFunction(() => document.querySelector('[data-testid="custom-count"]')?.textContent?.startsWith('9 images'));
+    await draftCount(page, 9);
     expect(await page.isDisabled('[data-testid="custom-train"]')).toBe(true); // fewer than 10
     await page.setInputFiles('[data-testid="custom-file-input"]', files(9, 11));
-    await page.waitForFunction(() => document.querySelector('[data-testid="custom-count"]')?.textContent === '20 images');
+    await draftCount(page, 20);
     await page.click('[data-testid="custom-train"]');
     const row = await page.waitForSelector('[data-custom="my keys"]', { timeout: 120_000 });
     console.log(`custom class in Chromium (wasm): ${await row.textContent()}`);

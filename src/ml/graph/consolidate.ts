@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { expertNode, layerPrefix, poolGraph } from './poolGraph';
+import { expertNode, layerPrefix, poolGraph, type PoolGraph } from './poolGraph';
 import type { LoadedPool } from '../pool/poolModels';
 import { planQuery, type QueryPlan } from './selection';
+import { PlanCache, type PlanGraph } from '../run/plan';
 
 export interface ConsolidatedModel {
-  model: tf.LayersModel;
+  /** The model as a LayersModel, built on first use (exports): predictions run the compiled plan of `graph`. */
+  readonly model: tf.LayersModel;
+  /** Input to output in execution order, what the plan is compiled from (run/plan.ts). */
+  graph: PlanGraph;
+  /** Bytes of the model's float32 weights. */
+  bytes: number;
   labels: string[];
   plan: QueryPlan;
   /** Trainable parameter count of the consolidated network (normalisation layer excluded). */
@@ -90,15 +96,53 @@ export function consolidate(pool: LoadedPool, names: readonly string[], options:
     output = concat.apply(logits) as tf.SymbolicTensor;
     own.push(concat);
   }
-  const model = tf.model({ inputs: graph.input, outputs: output, name: 'poe_consolidated' });
-  const params = model.countParams() - 6;
+  const ordered = reachable(output);
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
     own.forEach((l) => l.dispose());
   };
-  return { model, labels: plan.labels, plan, params, buildMs: now() - t0, graftMs, dispose };
+  return withLazyModel({
+    graph: { input: graph.input, output, layers: ordered, cache: planCache(graph), fresh: new Set(own) },
+    ...weightCounts(ordered),
+    labels: plan.labels, plan, buildMs: now() - t0, graftMs, dispose,
+  }, 'poe_consolidated');
+}
+
+/** The normalisation layer's 3 + 3 fixed values are not parameters of the network. */
+const NORMALIZE_PARAMS = 6;
+
+function weightCounts(layers: readonly tf.layers.Layer[]): { params: number; bytes: number } {
+  const all = layers.reduce((n, l) => n + l.countParams(), 0);
+  return { params: all - NORMALIZE_PARAMS, bytes: 4 * all };
+}
+
+/** Adds `model`, a getter that builds the LayersModel the first time it is read (tf.model costs about a millisecond). */
+function withLazyModel(c: Omit<ConsolidatedModel, 'model'>, name: string): ConsolidatedModel {
+  let model: tf.LayersModel | null = null;
+  return Object.defineProperty(c, 'model', {
+    get: () => (model ??= tf.model({ inputs: c.graph.input, outputs: c.graph.output, name })),
+    enumerable: true,
+  }) as ConsolidatedModel;
+}
+
+const planCache = (graph: PoolGraph): PlanCache => (graph.plans ??= new PlanCache());
+
+/** The layers `output` depends on, each after the layers it reads (the input layer left out). */
+function reachable(output: tf.SymbolicTensor): tf.layers.Layer[] {
+  const order: tf.layers.Layer[] = [];
+  const seen = new Set<tf.layers.Layer>();
+  const visit = (layer: tf.layers.Layer) => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
+    if (!inbound.length) return; // the input layer
+    inbound.forEach(visit);
+    order.push(layer);
+  };
+  visit(output.sourceLayer);
+  return order;
 }
 
 /** The chosen classes' logits, and p(known), computed from the logits of every class in the pool. */
@@ -128,13 +172,17 @@ function withUnknownDetector(pool: LoadedPool, plan: QueryPlan, custom: { id: st
   const probs = keep(tf.layers.activation({ activation: 'softmax', name: `q${q}_softmax` })).apply(tempered) as tf.SymbolicTensor;
   const known = fixedDense(`q${q}_known`, tf.tensor2d(isChosen, [total, 1]), probs, own);
   const output = keep(tf.layers.concatenate({ name: `q${q}_logits_known` })).apply([logits, known]) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: graph.input, outputs: output, name: 'poe_consolidated_unknown' });
+  const ordered = reachable(output);
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
     own.forEach((l) => l.dispose());
   };
-  const params = model.countParams() - 6 - own.reduce((n, l) => n + l.countParams(), 0);
-  return { model, labels: plan.labels, plan, params, buildMs: now() - t0, graftMs, dispose, unknown: { temperature: UNKNOWN_TEMPERATURE } };
+  const { bytes } = weightCounts(ordered);
+  const params = weightCounts(ordered.filter((l) => !own.includes(l))).params; // the detector's fixed 0/1 matrices are no parameters
+  return withLazyModel({
+    graph: { input: graph.input, output, layers: ordered, cache: planCache(graph), fresh: new Set(own) },
+    bytes, params, labels: plan.labels, plan, buildMs: now() - t0, graftMs, dispose, unknown: { temperature: UNKNOWN_TEMPERATURE },
+  }, 'poe_consolidated_unknown');
 }

@@ -3,6 +3,7 @@ import { graftPart } from './graft';
 import type { ExpertNode, LoadedPool, PoolGraph } from '../pool/loadedPool';
 import { channelCount } from '../pool/poolManifest';
 import { PoeError } from '../errors';
+import { PlanCache } from '../run/plan';
 
 export type { ExpertNode, PoolGraph } from '../pool/loadedPool';
 
@@ -60,17 +61,21 @@ export function forgetExpertNode(pool: LoadedPool, name: string): void {
   if (!g || !node) return;
   const own = new Set(node.layers);
   g.layers = g.layers.filter((l) => !own.has(l));
+  g.plans?.forget(node.layers);
   node.layers.forEach((l) => l.dispose());
   g.experts.delete(name);
 }
 
 /** Frees the graph's layers (their references to the weight tensors they share with the part models). */
 export function forgetPoolGraph(pool: LoadedPool): void {
+  pool.graph?.plans?.dispose();
   pool.graph?.layers.forEach((l) => l.dispose());
   pool.graph = null;
 }
 
-/** Grafts every expert now (tens of milliseconds once), so that no later query pays for it. */
+/** Grafts and compiles every expert now (tens of milliseconds once), so that no later query pays for it. */
 export function prepareGraph(pool: LoadedPool): void {
   for (const e of pool.manifest.experts) expertNode(pool, e.name);
+  const g = poolGraph(pool);
+  (g.plans ??= new PlanCache()).warm(g.layers);
 }

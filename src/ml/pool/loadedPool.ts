@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { PlanCache } from '../run/plan';
 import type { CustomExpertSpec } from '../custom/customSpec';
 import type { PoolManifest } from './poolManifest';
 
@@ -29,6 +30,8 @@ export interface PoolGraph {
   layers: tf.layers.Layer[];
   /** Queries consolidated on this graph so far; numbers each query's own layer names. */
   queries: number;
+  /** The layers' compiled form (folded batch norms), shared by every query's plan; freed with the graph. */
+  plans?: PlanCache;
 }
 
 export interface ExpertNode {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PoeError } from '../errors';
+import { forgetPoolGraph } from '../graph/poolGraph';
 import type { LoadedPool } from './loadedPool';
 import { channelCount, type PartFiles } from './poolManifest';
 import type { PoolBundle } from './poolFetch';
@@ -72,10 +73,9 @@ export async function instantiatePool(bundle: PoolBundle): Promise<LoadedPool> {
   }
 }
 
-/** Frees the models and the shared graph's layers (which reference the models' weight tensors). */
+/** Frees the models and the shared graph (its layers reference the models' weight tensors). */
 export function disposePool(pool: LoadedPool): void {
-  pool.graph?.layers.forEach((l) => l.dispose());
-  pool.graph = null;
+  forgetPoolGraph(pool);
   pool.library.dispose();
   pool.experts.forEach((m) => m.dispose());
   pool.custom?.forEach((c) => c.model.dispose());

@@ -37,9 +37,9 @@ export class CompiledPlan {
   readonly #slots: number;
   readonly #output: number;
 
-  constructor(model: tf.LayersModel, steps: Step[], slots: number, output: number, owned: tf.Tensor[], compileMs: number) {
-    this.inputs = [{ shape: model.inputs[0].shape }];
-    this.outputs = [{ shape: model.outputs[0].shape }];
+  constructor(graph: PlanGraph, steps: Step[], slots: number, output: number, owned: tf.Tensor[], compileMs: number) {
+    this.inputs = [{ shape: graph.input.shape }];
+    this.outputs = [{ shape: graph.output.shape }];
     this.steps = steps;
     this.#slots = slots;
     this.#output = output;
@@ -77,7 +77,7 @@ export class CompiledPlan {
     return v[this.#output];
   }
 
-  /** Frees the folded batch-norm tensors (the model's own weights stay with the model). */
+  /** Frees the tensors this plan made (the model's weights stay with the model, cached folds with their PlanCache). */
   dispose(): void {
     for (const t of this.#owned) t.dispose();
     this.#owned.length = 0;
@@ -227,31 +227,122 @@ function mergeHeads(steps: Step[], output: number, slots: number, owned: tf.Tens
 }
 
 /**
- * Compiles a consolidated model (one input, one output, the layer kinds pools are made of) into a plan;
- * null for anything else, which then keeps running through LayersModel.predict.
+ * A graph to compile: `layers` are the layers between input and output (the input layer left out), in an
+ * order where every layer comes after the layers it reads.
  */
-export function compilePlan(model: tf.LayersModel): CompiledPlan | null {
-  const t0 = (globalThis.performance ?? Date).now();
-  if (model.inputLayers?.length !== 1 || model.outputLayers?.length !== 1) return null;
-  const owned: tf.Tensor[] = [];
-  try {
-    const slot = new Map<string, number>([[model.inputLayers[0].name, 0]]);
-    let slots = 1;
-    const steps: Step[] = [];
-    for (const layer of model.layers) {
-      if (slot.has(layer.name)) continue;
-      const xs = layer.inboundNodes[0].inboundLayers.map((l) => slot.get(l.name));
-      if (xs.some((i) => i === undefined)) throw new Unsupported();
-      const step = compileLayer(layer, xs as number[], slots, owned);
-      if (typeof step === 'number') slot.set(layer.name, step); // an identity: the layer's output is its input
-      else {
-        steps.push(step);
-        slot.set(layer.name, slots++);
+export interface PlanGraph {
+  input: tf.SymbolicTensor;
+  output: tf.SymbolicTensor;
+  layers: readonly tf.layers.Layer[];
+  /** Where the compiled form of shared layers is kept from one compilation to the next (the pool graph's). */
+  cache?: PlanCache;
+  /** Layers of this query alone (never cached: they die with it). */
+  fresh?: ReadonlySet<tf.layers.Layer>;
+}
+
+type Template = { step: Step; owned: tf.Tensor[] } | 'identity';
+
+/**
+ * The compiled form of each layer of a pool graph, kept with the graph: a query then reuses the folded
+ * batch norms and read configurations instead of redoing them (most of a compilation's time otherwise).
+ * The folded tensors belong to the cache: forget() a layer before disposing it, dispose() with the graph.
+ */
+export class PlanCache {
+  readonly #templates = new Map<tf.layers.Layer, Template>();
+
+  get size(): number {
+    return this.#templates.size;
+  }
+
+  /** The layer's compiled form, compiled now if it was not yet. */
+  of(layer: tf.layers.Layer): Template {
+    let t = this.#templates.get(layer);
+    if (!t) {
+      t = template(layer);
+      this.#templates.set(layer, t);
+    }
+    return t;
+  }
+
+  /** Compiles these layers now (at pool load: the first query then pays for none); layers the plan cannot run are skipped. */
+  warm(layers: Iterable<tf.layers.Layer>): void {
+    for (const l of layers) {
+      try {
+        this.of(l);
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
       }
     }
-    const output = slot.get(model.outputLayers[0].name)!;
+  }
+
+  forget(layers: Iterable<tf.layers.Layer>): void {
+    for (const l of layers) {
+      const t = this.#templates.get(l);
+      if (t && t !== 'identity') t.owned.forEach((x) => x.dispose());
+      this.#templates.delete(l);
+    }
+  }
+
+  dispose(): void {
+    this.forget([...this.#templates.keys()]);
+  }
+}
+
+/** A step compiled with placeholder slots, then given this use's slots (a fresh object: fuse() edits steps). */
+function place(step: Step, xs: number[], out: number): Step {
+  return 'xs' in step ? { ...step, xs, out } : { ...step, x: xs[0], out };
+}
+
+function template(layer: tf.layers.Layer): Template {
+  const owned: tf.Tensor[] = [];
+  const arity = layer.inboundNodes[0]?.inboundLayers.length ?? 0;
+  try {
+    const step = compileLayer(layer, Array.from({ length: arity }, (_, i) => -1 - i), -1, owned);
+    return typeof step === 'number' ? 'identity' : { step, owned };
+  } catch (e) {
+    owned.forEach((t) => t.dispose());
+    throw e;
+  }
+}
+
+/** The graph of a LayersModel with one input and one output. */
+export function modelGraph(model: tf.LayersModel): PlanGraph | null {
+  if (model.inputLayers?.length !== 1 || model.outputLayers?.length !== 1) return null;
+  return { input: model.inputs[0], output: model.outputs[0], layers: model.layers.filter((l) => l !== model.inputLayers[0]) };
+}
+
+/**
+ * Compiles a consolidated model, or its graph (one input, one output, the layer kinds pools are made of), into
+ * a plan; null for anything else, which then keeps running through LayersModel.predict.
+ */
+export function compilePlan(source: tf.LayersModel | PlanGraph): CompiledPlan | null {
+  const t0 = (globalThis.performance ?? Date).now();
+  const graph = source instanceof tf.LayersModel ? modelGraph(source) : source;
+  if (!graph) return null;
+  const owned: tf.Tensor[] = [];
+  try {
+    const slot = new Map<tf.layers.Layer, number>([[graph.input.sourceLayer, 0]]);
+    let slots = 1;
+    const steps: Step[] = [];
+    for (const layer of graph.layers) {
+      const xs = layer.inboundNodes[0].inboundLayers.map((l) => slot.get(l));
+      if (xs.some((i) => i === undefined)) throw new Unsupported();
+      let t: Template;
+      if (graph.cache && !graph.fresh?.has(layer)) t = graph.cache.of(layer);
+      else {
+        t = template(layer);
+        if (t !== 'identity') owned.push(...t.owned);
+      }
+      if (t === 'identity') slot.set(layer, xs[0]!); // the layer's output is its input
+      else {
+        steps.push(place(t.step, xs as number[], slots));
+        slot.set(layer, slots++);
+      }
+    }
+    const output = slot.get(graph.output.sourceLayer);
+    if (output === undefined) throw new Unsupported();
     const merged = mergeHeads(fuse(steps, output), output, slots, owned);
-    return new CompiledPlan(model, merged.steps, merged.slots, output, owned, (globalThis.performance ?? Date).now() - t0);
+    return new CompiledPlan(graph, merged.steps, merged.slots, output, owned, (globalThis.performance ?? Date).now() - t0);
   } catch (e) {
     owned.forEach((t) => t.dispose());
     if (e instanceof Unsupported) return null;
