@@ -6,7 +6,10 @@ import * as tf from '@tensorflow/tfjs';
  * pre-activation batch norms as 1x1 depthwise convolutions with the ReLU after them fused in (an
  * XNNPACK kernel on wasm, where FusedBatchNorm is slow), and zero padding folded into the convolution
  * that reads it. The weights are the model's own tensors (not copied); only the batch norms' folded
- * scale and shift are new, and dispose() frees them. Downloads keep exporting the LayersModel.
+ * scale and shift and the merged heads are new. A plan compiled from a pool graph takes each layer's
+ * compiled form from the graph's PlanCache (made once per pool, at prepare()), so a query only wires
+ * steps together and merges its heads; dispose() frees what the plan made itself. Downloads keep
+ * exporting the LayersModel.
  */
 
 type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
