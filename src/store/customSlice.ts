@@ -117,9 +117,7 @@ export const createCustomSlice = (engine: EngineHandles, getSample: () => Promis
       const problems: string[] = [];
       for (const f of files) {
         try {
-          const img = await decodeImageFile(f, size(), channels());
-          URL.revokeObjectURL(img.thumbUrl);
-          addToDraft(img.pixels);
+          addToDraft((await decodeImageFile(f, size(), channels(), { thumbnail: false })).pixels);
         } catch (e) {
           problems.push(`${f.name}: ${(e as Error).message}`);
         }

@@ -47,8 +47,6 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
     let d = decoded.get(id);
     if (!d || d.size !== size || d.channels !== channels) {
       const img = await decodeImageFile(file, size, channels);
-      const old = get().uploads.find((u) => u.id === id)?.thumbUrl;
-      if (old) URL.revokeObjectURL(old);
       d = { file, pixels: img.pixels, size, channels };
       decoded.set(id, d);
       patch(id, { thumbUrl: img.thumbUrl });
@@ -76,7 +74,6 @@ export const createUploadsSlice = (engine: EngineHandles): StateCreator<AppState
       }
     },
     clearUploads: () => {
-      get().uploads.forEach((u) => u.thumbUrl && URL.revokeObjectURL(u.thumbUrl));
       decoded.clear();
       set({ uploads: [] });
     },
