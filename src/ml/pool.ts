@@ -85,13 +85,14 @@ export class Pool {
   }
 
   /**
-   * Grafts and compiles every expert not prepared yet (see OpenPoolOptions.warmUp), then runs one image through
-   * all of them: backends set a kernel up on its first use (XNNPACK packs each convolution's weights), and no
-   * query should pay for that.
+   * Grafts and compiles every expert not prepared yet (see OpenPoolOptions.warmUp). On wasm it then runs one image
+   * through all of them: XNNPACK packs each convolution's weights on first use, and no query should pay for that.
    */
   prepare(): void {
     if (this.disposed) return;
     prepareGraph(this.#loaded);
+    // Only wasm packs weights on first use; on WebGL and WebGPU this would compile every expert's shaders at once.
+    if (tf.getBackend() !== 'wasm') return;
     const all = this.consolidate(this.manifest.experts.map((e) => e.name));
     try {
       all.warmUp();

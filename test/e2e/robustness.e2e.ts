@@ -8,7 +8,7 @@ import { DEFAULT_POOL_DIR } from '../../cli/lib/paths';
 import { readReference } from '../unit/helpers';
 import { launchChromium } from '../../harness/chromium';
 import { encodePng } from '../../harness/png';
-import { modelWithClasses, poolReady, recordNetworkRequests } from './pages';
+import { modelWithClasses, poolReady, recordNetworkRequests, waitUntilOffline } from './pages';
 
 const baseUrl = inject('baseUrl');
 const app = `${baseUrl}?backend=wasm`;
@@ -37,7 +37,9 @@ describe('uploads', () => {
     await modelWithClasses(page, 5);
     const gif = path.join(tmp, 'anim.gif');
     execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5', '-t', '1', gif]);
-    // Thumbnails are shown from data: URLs made in the page, so no upload needs the network.
+    // Thumbnails are shown from data: URLs made in the page, so no upload needs the network. (The service
+    // worker's first caching pass does: it runs after the pool loads, so wait for it.)
+    await waitUntilOffline(page);
     const requests = recordNetworkRequests(page.context());
     const huge = Buffer.alloc(8000 * 8000 * 3, 90);
     await page.setInputFiles('[data-testid="file-input"]', [

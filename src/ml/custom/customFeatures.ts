@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { consolidate } from '../graph/consolidate';
+import { compilePlan } from '../run/plan';
 import { predictLogits } from '../run/predict';
 import { pickImages } from '../run/imageInput';
 import { poolGraph } from '../graph/poolGraph';
 import type { LoadedPool } from '../pool/poolModels';
 import { channelCount } from '../pool/poolManifest';
+
+/** Images per call when the page is in use: about 50 ms of work a batch on a quiet 2-core machine, so the page stays responsive. */
+const BACKGROUND_BATCH = 32;
 
 /**
  * What a custom expert trains on: the library's frozen features, averaged 2x2 (the expert's first,
@@ -16,7 +20,7 @@ export async function libraryFeatures(pool: LoadedPool, images: Uint8Array, coun
   const channels = channelCount(pool.manifest.input);
   const extractor = tf.model({ inputs: g.input, outputs: g.features });
   const per = size * size * channels;
-  const batch = options.batch ?? 128;
+  const batch = options.batch ?? BACKGROUND_BATCH;
   const parts: tf.Tensor4D[] = [];
   for (let s = 0; s < count; s += batch) {
     const n = Math.min(batch, count - s);
@@ -72,7 +76,14 @@ export async function poolLogits(pool: LoadedPool, images: Uint8Array, count: nu
   try {
     const col = poolColumns(pool);
     const classes = col.size;
-    const raw = await predictLogits(all.model, images, count, pool.manifest.input.sizePx);
+    let raw: Float32Array;
+    const plan = compilePlan(all.graph);
+    try {
+      // Small batches: this runs while the user collects images, often beside the webcam loop.
+      raw = await predictLogits(plan ?? all.model, images, count, pool.manifest.input.sizePx, BACKGROUND_BATCH);
+    } finally {
+      plan?.dispose();
+    }
     const out = new Float32Array(count * classes);
     const k = all.labels.length;
     for (let r = 0; r < count; r++) all.plan.classIndices.forEach((c, j) => (out[r * classes + col.get(c)!] = raw[r * k + j]));

@@ -27,6 +27,8 @@ export async function predictLogits(model: Predictor, images: Uint8Array, count:
     });
     out.set(await logits.data(), s * classes);
     logits.dispose();
+    // On wasm a batch runs on the page's thread: let it draw and take input between batches.
+    if (s + batch < count) await new Promise((r) => setTimeout(r, 0));
   }
   return out;
 }
