@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expertNode, layerPrefix, poolGraph, type PoolGraph } from './poolGraph';
 import type { LoadedPool } from '../pool/poolModels';
 import { planQuery, type QueryPlan } from './selection';
-import { PlanCache, type PlanGraph } from '../run/plan';
+import type { PlanGraph } from '../run/plan';
 
 export interface ConsolidatedModel {
   /** The model as a LayersModel, built on first use (exports): predictions run the compiled plan of `graph`. */
@@ -96,7 +96,7 @@ export function consolidate(pool: LoadedPool, names: readonly string[], options:
     output = concat.apply(logits) as tf.SymbolicTensor;
     own.push(concat);
   }
-  const ordered = reachable(output);
+  const pg = planGraph(graph, output, own);
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
@@ -104,8 +104,8 @@ export function consolidate(pool: LoadedPool, names: readonly string[], options:
     own.forEach((l) => l.dispose());
   };
   return withLazyModel({
-    graph: { input: graph.input, output, layers: ordered, cache: planCache(graph), fresh: new Set(own) },
-    ...weightCounts(ordered),
+    graph: pg,
+    ...weightCounts(pg.layers),
     labels: plan.labels, plan, buildMs: now() - t0, graftMs, dispose,
   }, 'poe_consolidated');
 }
@@ -127,7 +127,10 @@ function withLazyModel(c: Omit<ConsolidatedModel, 'model'>, name: string): Conso
   }) as ConsolidatedModel;
 }
 
-const planCache = (graph: PoolGraph): PlanCache => (graph.plans ??= new PlanCache());
+/** What the query's plan is compiled from: the pool graph's layers it reaches, their cache, and its own layers. */
+function planGraph(graph: PoolGraph, output: tf.SymbolicTensor, own: tf.layers.Layer[]): PlanGraph {
+  return { input: graph.input, output, layers: reachable(output), cache: graph.plans, fresh: new Set(own) };
+}
 
 /** The layers `output` depends on, each after the layers it reads (the input layer left out). */
 function reachable(output: tf.SymbolicTensor): tf.layers.Layer[] {
@@ -172,17 +175,17 @@ function withUnknownDetector(pool: LoadedPool, plan: QueryPlan, custom: { id: st
   const probs = keep(tf.layers.activation({ activation: 'softmax', name: `q${q}_softmax` })).apply(tempered) as tf.SymbolicTensor;
   const known = fixedDense(`q${q}_known`, tf.tensor2d(isChosen, [total, 1]), probs, own);
   const output = keep(tf.layers.concatenate({ name: `q${q}_logits_known` })).apply([logits, known]) as tf.SymbolicTensor;
-  const ordered = reachable(output);
+  const pg = planGraph(graph, output, own);
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
     own.forEach((l) => l.dispose());
   };
-  const { bytes } = weightCounts(ordered);
-  const params = weightCounts(ordered.filter((l) => !own.includes(l))).params; // the detector's fixed 0/1 matrices are no parameters
+  const { bytes } = weightCounts(pg.layers);
+  const params = weightCounts(pg.layers.filter((l) => !own.includes(l))).params; // the detector's fixed 0/1 matrices are no parameters
   return withLazyModel({
-    graph: { input: graph.input, output, layers: ordered, cache: planCache(graph), fresh: new Set(own) },
+    graph: pg,
     bytes, params, labels: plan.labels, plan, buildMs: now() - t0, graftMs, dispose, unknown: { temperature: UNKNOWN_TEMPERATURE },
   }, 'poe_consolidated_unknown');
 }

@@ -26,7 +26,7 @@ export function poolGraph(pool: LoadedPool): PoolGraph {
     const norm = normalize(input, mean, std);
     const layers: tf.layers.Layer[] = [norm.layer];
     const features = graftPart(pool.library, norm.out, 'library_', layers, true);
-    g = { input, features, experts: new Map(), layers, queries: 0 };
+    g = { input, features, experts: new Map(), layers, queries: 0, plans: new PlanCache() };
     pool.graph = g;
   }
   return g;
@@ -61,14 +61,14 @@ export function forgetExpertNode(pool: LoadedPool, name: string): void {
   if (!g || !node) return;
   const own = new Set(node.layers);
   g.layers = g.layers.filter((l) => !own.has(l));
-  g.plans?.forget(node.layers);
+  g.plans.forget(node.layers);
   node.layers.forEach((l) => l.dispose());
   g.experts.delete(name);
 }
 
 /** Frees the graph's layers (their references to the weight tensors they share with the part models). */
 export function forgetPoolGraph(pool: LoadedPool): void {
-  pool.graph?.plans?.dispose();
+  pool.graph?.plans.dispose();
   pool.graph?.layers.forEach((l) => l.dispose());
   pool.graph = null;
 }
@@ -77,5 +77,5 @@ export function forgetPoolGraph(pool: LoadedPool): void {
 export function prepareGraph(pool: LoadedPool): void {
   for (const e of pool.manifest.experts) expertNode(pool, e.name);
   const g = poolGraph(pool);
-  (g.plans ??= new PlanCache()).warm(g.layers);
+  g.plans.warm(g.layers);
 }

@@ -31,7 +31,7 @@ export interface PoolGraph {
   /** Queries consolidated on this graph so far; numbers each query's own layer names. */
   queries: number;
   /** The layers' compiled form (folded batch norms), shared by every query's plan; freed with the graph. */
-  plans?: PlanCache;
+  plans: PlanCache;
 }
 
 export interface ExpertNode {
